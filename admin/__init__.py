@@ -1,0 +1,1 @@
+"""The staff console and the staff JSON API (`/api/v1`)."""

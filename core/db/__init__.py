@@ -1,0 +1,1 @@
+"""Persistence plumbing: the declarative base, engine and session factories, migrations."""

@@ -1,0 +1,6 @@
+"""Imports every area's mapped records so `metadata` describes the whole schema."""
+
+from core.audit import models as _audit  # noqa: F401
+from core.db.base import Base
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Lendline's composition root: settings, the app factory, embedded services and the CLI."""

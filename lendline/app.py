@@ -1,0 +1,54 @@
+"""The app factory: one FastAPI application hosting the API, channels and console."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from admin import errors as admin_errors
+from lendline.services import Services, start_services
+from lendline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
+    """Build the application. Pass `services` to reuse already started ones (tests)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        running = services or await start_services(settings)
+        app.state.services = running
+        app.state.session_factory = running.session_factory
+        app.state.settings = settings
+        worker: asyncio.Task[None] | None = None
+        if owned and settings.run_worker:
+            worker = asyncio.create_task(running.queue.run_worker_async(install_signal_handlers=False))
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            if owned:
+                await running.close()
+
+    app = FastAPI(
+        title="Lendline",
+        version="0.1.0",
+        description="Staff and public API of the Lendline conversational lending agent.",
+        lifespan=lifespan,
+    )
+    admin_errors.install(app)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

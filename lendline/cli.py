@@ -1,0 +1,78 @@
+"""The `lendline` command: serve, worker, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from lendline.settings import Settings, get_settings
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from lendline.app import create_app
+
+    settings = settings.model_copy(update={"host": args.host, "port": args.port})
+    print(f"Lendline starting on {settings.base_url}  (API docs: {settings.base_url}/docs)")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from lendline.services import start_services
+
+    async def run() -> None:
+        services = await start_services(settings)
+        try:
+            await services.queue.run_worker_async(concurrency=args.concurrency)
+        finally:
+            await services.close()
+
+    asyncio.run(run())
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from lendline.services import start_services
+
+    async def run() -> None:
+        services = await start_services(settings)
+        await services.close()
+        print("Schema is up to date.")
+
+    asyncio.run(run())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lendline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the app (embedded PostgreSQL and Redis by default)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run a background job worker")
+    worker.add_argument("--concurrency", type=int, default=4)
+    worker.set_defaults(run=_worker)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations and exit")
+    migrate.set_defaults(run=_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    if args.command == "serve":
+        args.host = args.host or settings.host
+        args.port = args.port or settings.port
+    args.run(settings, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

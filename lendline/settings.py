@@ -1,0 +1,88 @@
+"""Settings from the environment (prefix `LENDLINE_`, plus the conventional unprefixed names).
+
+Built once by the app factory or CLI through `get_settings()`, never at import time.
+Every setting is listed in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "replace-me"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LENDLINE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "LENDLINE_DATABASE_URL")
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "LENDLINE_REDIS_URL")
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Encrypts identity numbers and keys their lookup hash. Generated into the "
+        "data folder on first start in development; required in production.",
+    )
+
+    currency: str = "TTD"
+    timezone: str = "America/Port_of_Spain"
+    lender_name: str = "Island Credit Union (demo)"
+
+    seed_demo_data: bool = True
+    run_worker: bool = Field(
+        default=True, description="Run the background job worker inside the `serve` process."
+    )
+
+    stripe_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("STRIPE_API_KEY", "LENDLINE_STRIPE_API_KEY")
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET", "LENDLINE_STRIPE_WEBHOOK_SECRET"),
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.environment == "production":
+            key = self.secret_key.get_secret_value() if self.secret_key else ""
+            if key.lower() in PLACEHOLDER_SECRETS or len(key) < 32:
+                raise ValueError("LENDLINE_SECRET_KEY must be a real secret of 32+ characters.")
+            if not self.database_url:
+                raise ValueError("DATABASE_URL is required in production.")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once and kept in the data folder."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,105 @@
+"""Shared fixtures: one embedded PostgreSQL and Redis per test run, a rolled-back session per test.
+
+A developer's `.env` never reaches the tests: settings are built with `_env_file=None`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from core.db.migrate import upgrade
+from core.db.session import make_engine
+from lendline.embedded import EmbeddedPostgres, EmbeddedRedis
+from lendline.settings import Settings
+
+for name in list(os.environ):
+    if name.startswith("LENDLINE_") or name in {"DATABASE_URL", "REDIS_URL"}:
+        del os.environ[name]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="ll-test-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        data_dir=data_dir,
+        secret_key="test-secret-key-" + "x" * 32,
+        run_worker=False,
+        seed_demo_data=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres(data_dir: Path) -> EmbeddedPostgres:
+    return EmbeddedPostgres(data_dir / "pg")
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres: EmbeddedPostgres) -> str:
+    postgres.create_database("lendline_test")
+    url = postgres.url("lendline_test")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        if transaction.is_active:
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session whose commits become savepoints of the test's outer transaction."""
+    async with AsyncSession(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    ) as session:
+        yield session
+
+
+async def check_constraints(session: AsyncSession) -> None:
+    """Fire deferred constraint triggers now, as COMMIT would."""
+    await session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+    await session.execute(text("SET CONSTRAINTS ALL DEFERRED"))
+
+
+@pytest.fixture(scope="session")
+def embedded_redis(data_dir: Path) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(data_dir / "redis")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+async def redis(embedded_redis: EmbeddedRedis) -> AsyncIterator[Redis]:
+    client = Redis.from_url(embedded_redis.url())
+    await client.flushdb()
+    yield client
+    await client.aclose()
