@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from admin import errors as admin_errors
+from admin.api import routers
 from lendline.services import Services, start_services
 from lendline.settings import Settings
 
@@ -46,6 +47,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         lifespan=lifespan,
     )
     admin_errors.install(app)
+    for router in routers:
+        app.include_router(router, prefix="/api/v1")
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -103,3 +103,43 @@ async def redis(embedded_redis: EmbeddedRedis) -> AsyncIterator[Redis]:
     await client.flushdb()
     yield client
     await client.aclose()
+
+
+STAFF_EMAIL = "tester@lendline.example"
+STAFF_PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+async def staff(session: AsyncSession):  # type: ignore[no-untyped-def]
+    from core.staff.models import Role
+    from core.staff.service import create_staff
+
+    return await create_staff(
+        session, email=STAFF_EMAIL, name="Test Supervisor", role=Role.SUPERVISOR,
+        password=STAFF_PASSWORD, actor="test",
+    )
+
+
+@pytest.fixture
+async def api(settings: Settings, session: AsyncSession, staff):  # type: ignore[no-untyped-def]
+    """An HTTP client for the app, authenticated as a supervisor, sharing the test's transaction.
+
+    Each request's unit of work runs inside the test's rolled-back outer transaction.
+    """
+    import httpx
+
+    from admin.deps import unit_of_work
+    from lendline.app import create_app
+
+    app = create_app(settings, services=None)
+
+    async def same_session() -> AsyncIterator[AsyncSession]:
+        async with session.begin_nested():
+            yield session
+
+    app.dependency_overrides[unit_of_work] = same_session
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", auth=(STAFF_EMAIL, STAFF_PASSWORD)
+    ) as client:
+        yield client

@@ -1,1 +1,5 @@
-"""Routers of the staff JSON API, mounted under `/api/v1` by the app factory."""
+"""Routers of the staff and public JSON API, mounted under `/api/v1` by the app factory."""
+
+from fastapi import APIRouter
+
+routers: list[APIRouter] = []

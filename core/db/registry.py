@@ -2,5 +2,6 @@
 
 from core.audit import models as _audit  # noqa: F401
 from core.db.base import Base
+from core.staff import models as _staff  # noqa: F401
 
 metadata = Base.metadata

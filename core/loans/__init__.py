@@ -1,0 +1,1 @@
+"""Loans: terms, due-date calendar and repayment schedules (pure, no database)."""
