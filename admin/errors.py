@@ -13,6 +13,8 @@ STATUS = {
     errors.ConflictError: 409,
     errors.LedgerError: 422,
     errors.PermissionDenied: 403,
+    errors.InvalidSignature: 400,
+    errors.PaymentProviderError: 502,
 }
 
 

@@ -13,7 +13,9 @@ tools turn them into text for the model.
     ├── LedgerError            an entry that would break the books (HTTP 422)
     │   ├── UnbalancedEntry
     │   └── ClosedPeriod
-    └── PermissionDenied       the actor may not do this (HTTP 403)
+    ├── PermissionDenied       the actor may not do this (HTTP 403)
+    ├── InvalidSignature       a webhook that is forged, stale or malformed (HTTP 400)
+    └── PaymentProviderError   the payment provider refused or failed a request (HTTP 502)
 """
 
 from __future__ import annotations
@@ -63,3 +65,11 @@ class ClosedPeriod(LedgerError):
 
 class PermissionDenied(DomainError):
     code = "permission_denied"
+
+
+class InvalidSignature(DomainError):
+    code = "invalid_signature"
+
+
+class PaymentProviderError(DomainError):
+    code = "payment_provider_error"

@@ -26,13 +26,17 @@ HALF_EVEN: Final = ROUND_HALF_EVEN
 DOWN: Final = ROUND_DOWN
 
 
+_QUANTUM: Final[dict[str, Decimal]] = {
+    code: Decimal(1).scaleb(-places) for code, places in MINOR_UNITS.items()
+}
+
+
 def exponent(currency: str) -> Decimal:
     """The quantum of a currency: Decimal('0.01') for TTD."""
     try:
-        places = MINOR_UNITS[currency]
+        return _QUANTUM[currency]
     except KeyError:
         raise ValidationError(f"Unknown currency {currency!r}.") from None
-    return Decimal(1).scaleb(-places)
 
 
 def to_decimal(value: Decimal | int | str) -> Decimal:
@@ -69,12 +73,12 @@ class Money:
     def __post_init__(self) -> None:
         if not isinstance(self.amount, Decimal):
             raise TypeError("Money.amount must be a Decimal; use Money.of().")
-        quantum = exponent(self.currency)
-        if self.amount != self.amount.quantize(quantum):
+        quantised = self.amount.quantize(exponent(self.currency))
+        if quantised != self.amount:
             raise ValidationError(
                 f"{self.amount} has more precision than {self.currency} allows; round it first."
             )
-        object.__setattr__(self, "amount", self.amount.quantize(quantum))
+        object.__setattr__(self, "amount", quantised)
 
     @classmethod
     def of(cls, value: Decimal | int | str, currency: str = DEFAULT_CURRENCY) -> Money:
@@ -150,7 +154,13 @@ class Money:
         """Divide into `parts` near-equal amounts that add up exactly (largest remainder)."""
         if parts <= 0:
             raise ValidationError("Cannot split into zero or fewer parts.")
-        return self.allocate([Decimal(1)] * parts)
+        quantum = exponent(self.currency)
+        units = int(self.amount / quantum)
+        base, extra = divmod(abs(units), parts)
+        sign = -1 if units < 0 else 1
+        small = Money(sign * base * quantum, self.currency)
+        large = Money(sign * (base + 1) * quantum, self.currency)
+        return [large] * extra + [small] * (parts - extra)
 
     def allocate(self, weights: Sequence[Decimal | int]) -> list[Money]:
         """Divide in proportion to `weights` by largest remainder; the parts sum to self."""

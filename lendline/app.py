@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
 from admin import errors as admin_errors
 from admin.api import routers
-from lendline.services import Services, start_services
+from core.crypto import FieldCipher
+from lendline import demo, payments
+from lendline.services import Services, seed_demo_data, start_services
 from lendline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,12 +28,18 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         running = services or await start_services(settings)
+        if owned and settings.seed_demo_data:
+            today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+            if await seed_demo_data(running, today=today):
+                log.info("Seeded the demo lender; staff sign in with %s / %s",
+                         demo.STAFF[0][0], demo.DEMO_PASSWORD)
         app.state.services = running
         app.state.session_factory = running.session_factory
-        app.state.settings = settings
         worker: asyncio.Task[None] | None = None
         if owned and settings.run_worker:
-            worker = asyncio.create_task(running.queue.run_worker_async(install_signal_handlers=False))
+            worker = asyncio.create_task(
+                running.queue.run_worker_async(install_signal_handlers=False)
+            )
         try:
             yield
         finally:
@@ -46,7 +56,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         description="Staff and public API of the Lendline conversational lending agent.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.field_cipher = FieldCipher(settings.resolved_secret_key())
     admin_errors.install(app)
+    payments.install(app, settings)
     for router in routers:
         app.include_router(router, prefix="/api/v1")
 

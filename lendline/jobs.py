@@ -1,8 +1,10 @@
 """Background jobs on procrastinate, sharing the application's PostgreSQL.
 
-Every job is enqueued through `enqueue()` on the caller's own session, so the job exists
-if and only if the change that caused it commits. Workers run in the `serve` process by
-default and as separate `lendline worker` processes in production.
+`app` is the one procrastinate app of the process: tasks register on it here, and
+`lendline.services.open_queue` gives it the database connector at start-up. Every job is
+enqueued through `enqueue()` on the caller's own session, so the job exists if and only if
+the change that caused it commits. Workers run in the `serve` process by default and as
+separate `lendline worker` processes in production.
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ from typing import Any
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.payments.ports import ApplyPayment
+from core.payments.service import process_event
+
 log = logging.getLogger(__name__)
 
-blueprint = procrastinate.Blueprint()
+app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 _sessions: async_sessionmaker[AsyncSession] | None = None
+_payment_applier: ApplyPayment | None = None
 
 
 def bind(session_factory: async_sessionmaker[AsyncSession]) -> None:
@@ -40,8 +46,41 @@ async def enqueue(session: AsyncSession, task: Any, /, **kwargs: Any) -> int:
     return job_id
 
 
-@blueprint.task(name="heartbeat", queue="default")
-async def heartbeat(at: str) -> str:
-    """A no-op job used to prove the queue round-trips (health checks, tests)."""
-    log.info("heartbeat enqueued at %s ran at %s", at, dt.datetime.now(dt.UTC).isoformat())
-    return at
+class PaymentNotApplied(Exception):
+    """Raised by `process_payment_event` so procrastinate retries it later."""
+
+
+def set_payment_applier(applier: ApplyPayment | None) -> None:
+    """Register the function that applies a confirmed payment to a loan (loan servicing)."""
+    global _payment_applier
+    _payment_applier = applier
+
+
+def payment_applier() -> ApplyPayment:
+    if _payment_applier is None:
+        raise PaymentNotApplied(
+            "No payment applier is registered: loan servicing must call "
+            "lendline.jobs.set_payment_applier() at start-up. The job will be retried."
+        )
+    return _payment_applier
+
+
+@app.task(
+    name="process_payment_event",
+    queue="payments",
+    retry=procrastinate.RetryStrategy(max_attempts=10, exponential_wait=3),
+)
+async def process_payment_event(event_id: int) -> str:
+    """Apply one stored provider event in its own transaction; raise so a failure is retried.
+
+    The failure is committed on the event (attempts, error) before raising, so staff can see
+    why a payment is waiting.
+    """
+    applier = payment_applier()
+    async with sessions()() as session, session.begin():
+        result = await process_event(
+            session, event_id=event_id, apply_payment=applier, now=dt.datetime.now(dt.UTC)
+        )
+    if result.retry:
+        raise PaymentNotApplied(f"Payment event {event_id} was not applied: {result.error}")
+    return result.outcome.value

@@ -7,7 +7,11 @@ applies migrations and returns a `Services` bundle; `Services.close()` releases 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
+import functools
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +19,11 @@ import procrastinate
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.crypto import FieldCipher
 from core.db.migrate import upgrade
-from core.db.session import make_engine, make_session_factory
-from lendline import jobs
+from core.db.session import make_engine, make_session_factory, unit_of_work
+from core.loans.repayment import apply_provider_payment
+from lendline import demo, jobs
 from lendline.embedded import DATABASE, EmbeddedPostgres, EmbeddedRedis
 from lendline.settings import Settings
 
@@ -32,10 +38,11 @@ class Services:
     session_factory: async_sessionmaker[AsyncSession]
     redis: Redis
     queue: procrastinate.App
+    _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _embedded: list[Any] = field(default_factory=list)
 
     async def close(self) -> None:
-        await self.queue.close_async()
+        await self._stack.aclose()
         await self.redis.aclose()
         await self.engine.dispose()
 
@@ -57,12 +64,13 @@ def redis_url(settings: Settings, embedded: list[Any]) -> str:
     return server.url()
 
 
-def make_queue(url: str) -> procrastinate.App:
-    """The procrastinate app on the application's own PostgreSQL."""
+@contextlib.asynccontextmanager
+async def open_queue(url: str) -> AsyncIterator[procrastinate.App]:
+    """The process's procrastinate app, connected to `url` for the duration of the block."""
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
-    queue = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
-    queue.add_tasks_from(jobs.blueprint, namespace="lendline")
-    return queue
+    with jobs.app.replace_connector(procrastinate.PsycopgConnector(conninfo=conninfo)) as queue:
+        async with queue.open_async():
+            yield queue
 
 
 async def start_services(settings: Settings, *, migrate: bool = True) -> Services:
@@ -72,8 +80,8 @@ async def start_services(settings: Settings, *, migrate: bool = True) -> Service
         await asyncio.to_thread(upgrade, db_url)
     r_url = await asyncio.to_thread(redis_url, settings, embedded)
     engine = make_engine(db_url)
-    queue = make_queue(db_url)
-    await queue.open_async()
+    stack = contextlib.AsyncExitStack()
+    queue = await stack.enter_async_context(open_queue(db_url))
     services = Services(
         settings=settings,
         database_url=db_url,
@@ -81,7 +89,19 @@ async def start_services(settings: Settings, *, migrate: bool = True) -> Service
         session_factory=make_session_factory(engine),
         redis=Redis.from_url(r_url),
         queue=queue,
+        _stack=stack,
         _embedded=embedded,
     )
     jobs.bind(services.session_factory)
+    jobs.set_payment_applier(functools.partial(apply_provider_payment, time_zone=settings.timezone))
     return services
+
+
+async def seed_demo_data(services: Services, *, today: dt.date) -> bool:
+    """Seed the demo lender on the first start of an empty database; returns whether it did."""
+    settings = services.settings
+    async with unit_of_work(services.session_factory) as session:
+        return await demo.seed_if_empty(
+            session, cipher=FieldCipher(settings.resolved_secret_key()),
+            secret=settings.resolved_secret_key(), lender_name=settings.lender_name, today=today,
+        )

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET", "LENDLINE_STRIPE_WEBHOOK_SECRET"),
     )
 
+    allow_sandbox_payments: bool = Field(
+        default=False,
+        description="Allow the sandbox payment provider in production (demo stacks only): "
+        "its links are marked paid without moving money.",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.environment == "production":
@@ -65,6 +71,12 @@ class Settings(BaseSettings):
                 raise ValueError("LENDLINE_SECRET_KEY must be a real secret of 32+ characters.")
             if not self.database_url:
                 raise ValueError("DATABASE_URL is required in production.")
+            has_stripe = self.stripe_api_key is not None and self.stripe_webhook_secret is not None
+            if not has_stripe and not self.allow_sandbox_payments:
+                raise ValueError(
+                    "Production needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET, or "
+                    "LENDLINE_ALLOW_SANDBOX_PAYMENTS=true for a demo stack."
+                )
         return self
 
     @property

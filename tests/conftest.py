@@ -115,8 +115,12 @@ async def staff(session: AsyncSession):  # type: ignore[no-untyped-def]
     from core.staff.service import create_staff
 
     return await create_staff(
-        session, email=STAFF_EMAIL, name="Test Supervisor", role=Role.SUPERVISOR,
-        password=STAFF_PASSWORD, actor="test",
+        session,
+        email=STAFF_EMAIL,
+        name="Test Supervisor",
+        role=Role.SUPERVISOR,
+        password=STAFF_PASSWORD,
+        actor="test",
     )
 
 

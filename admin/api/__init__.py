@@ -2,4 +2,7 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from admin.api import applications, customers, ledger, payments, products
+
+routers: list[APIRouter] = [payments.router, customers.router, products.router, ledger.router,
+                            applications.router]

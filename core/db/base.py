@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, Identity, MetaData, Numeric, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -32,7 +32,7 @@ json_object = Annotated[dict[str, Any], mapped_column(JSONB)]
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         Decimal: MoneyColumn,
         dt.datetime: DateTime(timezone=True),
         dict[str, Any]: JSONB,

@@ -1,7 +1,14 @@
 """Imports every area's mapped records so `metadata` describes the whole schema."""
 
+from core.applications import models as _applications  # noqa: F401
 from core.audit import models as _audit  # noqa: F401
+from core.customers import models as _customers  # noqa: F401
 from core.db.base import Base
+from core.ledger import models as _ledger  # noqa: F401
+from core.loans import models as _loans  # noqa: F401
+from core.otp import models as _otp  # noqa: F401
+from core.payments import models as _payments  # noqa: F401
+from core.products import models as _products  # noqa: F401
 from core.staff import models as _staff  # noqa: F401
 
 metadata = Base.metadata

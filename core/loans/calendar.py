@@ -49,11 +49,19 @@ class DayCount(StrEnum):
     THIRTY_360 = "30_360"
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def is_leap_year(year: int) -> bool:
+    """Gregorian leap year: divisible by 4, except centuries not divisible by 400."""
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
 def days_in_month(year: int, month: int) -> int:
     """28 to 31: the number of days in `month` of `year` (Gregorian)."""
-    if month == 12:
-        return 31
-    return (date(year, month + 1, 1) - date(year, month, 1)).days
+    if month == 2 and is_leap_year(year):
+        return 29
+    return _MONTH_DAYS[month - 1]
 
 
 def add_months(anchor: date, months: int) -> date:
@@ -92,15 +100,24 @@ def due_dates(
     return [step(first_due, frequency, i) for i in range(count)]
 
 
+def elapsed(start: date, end: date, frequency: Frequency) -> tuple[int, int]:
+    """Whole units from `start` to `end` and the odd days left: calendar months (stepped
+    from `start`, clipped) for MONTHLY, weeks for FORTNIGHTLY and WEEKLY."""
+    if end < start:
+        raise ValidationError(f"The period ends ({end}) before it starts ({start}).")
+    if frequency is not Frequency.MONTHLY:
+        return divmod((end - start).days, 7)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if add_months(start, months) > end:
+        months -= 1
+    return months, (end - add_months(start, months)).days
+
+
 def days_30_360(start: date, end: date) -> int:
     """Days between two dates under 30/360 Bond Basis (ISDA 2006 §4.16(f))."""
     d1 = 30 if start.day == 31 else start.day
     d2 = 30 if end.day == 31 and d1 == 30 else end.day
     return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
-
-
-def _days_in_year(year: int) -> int:
-    return 366 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 365
 
 
 def year_fraction(start: date, end: date, convention: DayCount) -> Fraction:
@@ -118,5 +135,5 @@ def year_fraction(start: date, end: date, convention: DayCount) -> Fraction:
     for year in range(start.year, end.year + 1):
         lower = max(start, date(year, 1, 1))
         upper = end if year == end.year else date(year + 1, 1, 1)
-        fraction += Fraction((upper - lower).days, _days_in_year(year))
+        fraction += Fraction((upper - lower).days, 366 if is_leap_year(year) else 365)
     return fraction

@@ -68,17 +68,24 @@ _E = TypeVar("_E", bound=StrEnum)
 def _as_enum(kind: type[_E], value: object, label: str) -> _E:
     if isinstance(value, kind):
         return value
+    allowed = ", ".join(member.value for member in kind)
+    problem = ValidationError(f"{value!r} is not {label}; use one of: {allowed}.")
+    if not isinstance(value, str):
+        raise problem
     try:
         return kind(value)
     except ValueError:
-        allowed = ", ".join(member.value for member in kind)
-        raise ValidationError(f"{value!r} is not a {label}; use one of: {allowed}.") from None
+        raise problem from None
 
 
 def _count(value: object, label: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(f"The {label} must be a whole number.")
     return value
+
+
+def _is_date(value: object) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,11 +119,14 @@ class LoanTerms:
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        put(self, "frequency", _as_enum(Frequency, self.frequency, "repayment frequency"))
-        put(self, "method", _as_enum(InterestMethod, self.method, "interest method"))
-        put(self, "calculation", _as_enum(InterestCalculation, self.calculation,
-                                          "interest calculation"))
-        put(self, "day_count", _as_enum(DayCount, self.day_count, "day-count convention"))
+        put(self, "frequency", _as_enum(Frequency, self.frequency, "a repayment frequency"))
+        put(self, "method", _as_enum(InterestMethod, self.method, "an interest method"))
+        put(
+            self,
+            "calculation",
+            _as_enum(InterestCalculation, self.calculation, "an interest calculation"),
+        )
+        put(self, "day_count", _as_enum(DayCount, self.day_count, "a day-count convention"))
         self._check_amounts()
         self._check_counts()
         self._check_dates()
@@ -138,9 +148,7 @@ class LoanTerms:
         fees = self.financed_fees
         if fees is not None:
             if not isinstance(fees, Money) or fees.currency != self.principal.currency:
-                raise ValidationError(
-                    f"Financed fees must be Money in {self.principal.currency}."
-                )
+                raise ValidationError(f"Financed fees must be Money in {self.principal.currency}.")
             if fees.is_negative():
                 raise ValidationError(f"Financed fees cannot be negative ({fees}).")
         multiple = self.rounding_multiple
@@ -159,9 +167,9 @@ class LoanTerms:
             raise ValidationError(
                 f"The term must be between 1 and {MAX_TERM} instalments, not {term}."
             )
-        for label, grace in (("principal", self.principal_grace),
-                             ("interest", self.interest_grace)):
-            grace = _count(grace, f"{label} grace")
+        graces = {"principal": self.principal_grace, "interest": self.interest_grace}
+        for label, value in graces.items():
+            grace = _count(value, f"{label} grace")
             if grace < 0:
                 raise ValidationError(f"The {label} grace cannot be negative ({grace}).")
             if grace >= term:
@@ -171,13 +179,13 @@ class LoanTerms:
                 )
 
     def _check_dates(self) -> None:
-        for label, value in (("start date", self.start_date),
-                             ("first due date", self.first_due_date)):
-            if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
-                raise ValidationError(f"The {label} must be a calendar date.")
+        if not _is_date(self.start_date):
+            raise ValidationError("The start date must be a calendar date.")
         first = self.first_due_date
         if first is None:
             return
+        if not _is_date(first):
+            raise ValidationError("The first due date must be a calendar date.")
         if first <= self.start_date:
             raise ValidationError(
                 f"The first due date ({first}) must be after the start date ({self.start_date})."

@@ -23,6 +23,8 @@ class StaffUser(IdMixin, CreatedAtMixin, Base):
 
     email: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(Enum(Role, name="staff_role", values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="staff_role", values_callable=lambda e: [m.value for m in e])
+    )
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)

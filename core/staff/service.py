@@ -50,8 +50,12 @@ async def create_staff(
     session.add(user)
     await session.flush()
     await trail.record(
-        session, actor=actor, action="staff.created", entity_type="staff_user",
-        entity_id=user.id, after={"email": email, "name": name, "role": role.value},
+        session,
+        actor=actor,
+        action="staff.created",
+        entity_type="staff_user",
+        entity_id=user.id,
+        after={"email": email, "name": name, "role": role.value},
     )
     return user
 

@@ -9,27 +9,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import trail
 from lendline import jobs
-from lendline.services import make_queue
+from lendline.services import open_queue
 
 
 async def test_migrations_created_the_schema(session: AsyncSession) -> None:
     version = await session.scalar(text("SELECT version_num FROM alembic_version"))
     assert version is not None
-    vector = await session.scalar(text("SELECT extversion FROM pg_extension WHERE extname='vector'"))
+    vector = await session.scalar(
+        text("SELECT extversion FROM pg_extension WHERE extname='vector'")
+    )
     assert vector is not None
 
 
 async def test_audit_trail_is_append_only(session: AsyncSession) -> None:
     event = await trail.record(
-        session, actor="staff:1", action="customer.updated", entity_type="customer",
-        entity_id=7, before={"phone": "+18685550100"}, after={"phone": "+18685550101"},
+        session,
+        actor="staff:1",
+        action="customer.updated",
+        entity_type="customer",
+        entity_id=7,
+        before={"phone": "+18685550100"},
+        after={"phone": "+18685550101"},
     )
     history = await trail.history(session, entity_type="customer", entity_id=7)
     assert [e.id for e in history] == [event.id]
     with pytest.raises(DBAPIError, match="append-only"):
         async with session.begin_nested():
-            await session.execute(text("UPDATE audit_events SET actor = 'x' WHERE id = :id"),
-                                  {"id": event.id})
+            await session.execute(
+                text("UPDATE audit_events SET actor = 'x' WHERE id = :id"), {"id": event.id}
+            )
     with pytest.raises(DBAPIError, match="append-only"):
         async with session.begin_nested():
             await session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": event.id})
@@ -38,10 +46,9 @@ async def test_audit_trail_is_append_only(session: AsyncSession) -> None:
 async def test_job_is_enqueued_in_the_callers_transaction(
     session: AsyncSession, database_url: str
 ) -> None:
-    queue = make_queue(database_url)
-    async with queue.open_async():
+    async with open_queue(database_url):
         async with session.begin_nested() as savepoint:
-            job_id = await jobs.enqueue(session, jobs.heartbeat, at="now")
+            job_id = await jobs.enqueue(session, jobs.process_payment_event, event_id=1)
             count = await session.scalar(
                 text("SELECT count(*) FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
             )

@@ -18,21 +18,41 @@ async def test_authenticate_accepts_the_right_password_only(session: AsyncSessio
     assert verify_password(STAFF_PASSWORD, staff.password_hash)
     assert staff.password_hash.startswith("scrypt$")
     assert STAFF_PASSWORD not in staff.password_hash
-    assert (await authenticate(session, email=STAFF_EMAIL.upper(), password=STAFF_PASSWORD)) == staff
+    assert (
+        await authenticate(session, email=STAFF_EMAIL.upper(), password=STAFF_PASSWORD)
+    ) == staff
     assert await authenticate(session, email=STAFF_EMAIL, password="wrong-password") is None
     assert await authenticate(session, email="nobody@x.example", password=STAFF_PASSWORD) is None
 
 
 async def test_bad_staff_input_is_refused(session: AsyncSession, staff) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConflictError, match="already exists"):
-        await create_staff(session, email=STAFF_EMAIL, name="Dup", role=Role.AGENT,
-                           password="long-enough-pw", actor="test")
+        await create_staff(
+            session,
+            email=STAFF_EMAIL,
+            name="Dup",
+            role=Role.AGENT,
+            password="long-enough-pw",
+            actor="test",
+        )
     with pytest.raises(ValidationError, match="10 characters"):
-        await create_staff(session, email="new@x.example", name="N", role=Role.AGENT,
-                           password="short", actor="test")
+        await create_staff(
+            session,
+            email="new@x.example",
+            name="N",
+            role=Role.AGENT,
+            password="short",
+            actor="test",
+        )
     with pytest.raises(ValidationError, match="not an email"):
-        await create_staff(session, email="no-at-sign", name="N", role=Role.AGENT,
-                           password="long-enough-pw", actor="test")
+        await create_staff(
+            session,
+            email="no-at-sign",
+            name="N",
+            role=Role.AGENT,
+            password="long-enough-pw",
+            actor="test",
+        )
 
 
 async def test_health_and_basic_auth_guard(api: httpx.AsyncClient) -> None:

@@ -16,7 +16,10 @@ def run_migrations_online() -> None:
     connectable = create_engine(url, poolclass=pool.NullPool)
     with connectable.connect() as connection:
         context.configure(
-            connection=connection, target_metadata=metadata, compare_type=True, transaction_per_migration=True
+            connection=connection,
+            target_metadata=metadata,
+            compare_type=True,
+            transaction_per_migration=True,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,0 +1,138 @@
+"""Balanced journal entries posted per second, on a fresh embedded PostgreSQL.
+
+Run from the repository root: `python bench/bench_ledger.py [single-count] [batches] [size]`
+(defaults 1000, 10, 1000). Prints three figures, each including COMMIT, which is where the
+deferred balance triggers of migration 0004 run:
+- one entry per transaction through `post_entry` (a 4-line repayment, audited per entry);
+- batches through `post_entries_batch` of 2-line interest accruals and of 4-line repayments.
+Timings use float seconds; no money passes through a float.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.db.migrate import upgrade
+from core.db.session import make_engine, make_session_factory
+from core.ledger import rules
+from core.ledger.chart import ensure_chart
+from core.ledger.lines import Line
+from core.ledger.posting import EntryDraft, post_entries_batch, post_entry
+from core.money import Money
+from lendline.embedded import EmbeddedPostgres
+
+DAY = dt.date(2026, 1, 31)
+
+
+def repayment(n: int) -> list[Line]:
+    return rules.repayment(
+        loan_id=n,
+        received=Money.of("1150.00"),
+        fees=Money.of("50.00"),
+        interest=Money.of("300.00"),
+        principal=Money.of("800.00"),
+    )
+
+
+def accrual(n: int) -> list[Line]:
+    return rules.interest_accrual(loan_id=n, amount=Money.of(f"{10 + n % 90}.{n % 100:02d}"))
+
+
+async def one_at_a_time(factory: async_sessionmaker[AsyncSession], count: int) -> float:
+    started = time.perf_counter()
+    for n in range(count):
+        async with factory() as session, session.begin():
+            await post_entry(
+                session,
+                posting_key=f"single-{n}",
+                effective_date=DAY,
+                lines=repayment(n),
+                description="Repayment",
+                source_type="payment",
+                source_id=n,
+                actor="bench",
+            )
+    return count / (time.perf_counter() - started)
+
+
+async def batched(
+    factory: async_sessionmaker[AsyncSession],
+    name: str,
+    make: Callable[[int], list[Line]],
+    batches: int,
+    size: int,
+) -> tuple[float, float]:
+    """Overall and best-batch entries per second; the clock covers building each batch's
+    lines with the posting rules, posting it and committing."""
+    best, started = 0.0, time.perf_counter()
+    for b in range(batches):
+        batch_started = time.perf_counter()
+        drafts = [
+            EntryDraft(f"{name}-{b}-{i}", DAY, make(b * size + i), name, "loan", b * size + i)
+            for i in range(size)
+        ]
+        async with factory() as session, session.begin():
+            await post_entries_batch(session, entries=drafts, actor="bench")
+        best = max(best, size / (time.perf_counter() - batch_started))
+    return batches * size / (time.perf_counter() - started), best
+
+
+async def run(url: str, single: int, batches: int, size: int) -> None:
+    engine = make_engine(url, pool_size=2)
+    factory = make_session_factory(engine)
+    try:
+        async with factory() as session, session.begin():
+            await ensure_chart(session, actor="bench")
+        rate = await one_at_a_time(factory, single)
+        print(f"one entry per transaction, 4-line repayments x {single}: {rate:6.0f} entries/s")
+        for name, make, lines in (("accrual", accrual, 2), ("repayment", repayment, 4)):
+            overall, best = await batched(factory, name, make, batches, size)
+            print(
+                f"{batches} batches of {size} {lines}-line {name}s: {overall:6.0f} entries/s "
+                f"overall, {best:6.0f} in the best batch"
+            )
+    finally:
+        await engine.dispose()
+
+
+def stop(data_dir: Path) -> None:
+    """Stop the server this script started (fast shutdown), found by its postmaster pid."""
+    pid_file = data_dir / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+    deadline = time.monotonic() + 20
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def main() -> None:
+    args = [int(a) for a in sys.argv[1:4]]
+    single, batches, size = [*args, *(1000, 10, 1000)[len(args) :]]
+    root = Path(tempfile.mkdtemp(prefix="ll-bench-", dir="/tmp"))
+    try:
+        postgres = EmbeddedPostgres(root / "pg")
+        postgres.create_database("bench")
+        url = postgres.url("bench")
+        upgrade(url)
+        asyncio.run(run(url, single, batches, size))
+    finally:
+        stop(root / "pg")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Loan applications: lifecycle, documents, decisions, the agreement and its acceptance."""

@@ -1,0 +1,1 @@
+"""Customers: profile, contact points, identity documents, employment and income, consents."""

@@ -1,0 +1,1 @@
+"""The general ledger: chart, posting, rules, periods, reports, reconciliation (docs/ledger.md)."""

@@ -1,0 +1,1 @@
+"""Money in: payment links through a provider, verified webhooks, payments applied to loans."""

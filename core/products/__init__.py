@@ -1,0 +1,1 @@
+"""Loan products and the hire-purchase catalogue: validation, storage and quoting."""

@@ -1,0 +1,1 @@
+"""knowledge: see DESIGN.md."""
