@@ -26,24 +26,24 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pgserver  # noqa: E402 - needs the path set above
-import psycopg  # noqa: E402
+import pgserver
+import psycopg
 
-from core.customers.service import register_customer  # noqa: E402
-from core.db.migrate import upgrade  # noqa: E402
-from core.db.session import make_engine, make_session_factory, unit_of_work  # noqa: E402
-from core.ledger.chart import AccountCode, ensure_chart  # noqa: E402
-from core.ledger.lines import Line  # noqa: E402
-from core.ledger.posting import post_entry  # noqa: E402
-from core.loans.calendar import add_months  # noqa: E402
-from core.loans.contract import terms_to_json  # noqa: E402
-from core.loans.schedule import build_schedule  # noqa: E402
-from core.loans.servicing import run_servicing  # noqa: E402
-from core.loans.subledger import reconcile_subledger, subledger_totals  # noqa: E402
-from core.loans.terms import LoanTerms  # noqa: E402
-from core.money import Money  # noqa: E402
-from core.products.catalogue import PRODUCTS  # noqa: E402
-from core.products.service import create_product  # noqa: E402
+from core.customers.service import register_customer
+from core.db.migrate import upgrade
+from core.db.session import make_engine, make_session_factory, unit_of_work
+from core.ledger.chart import AccountCode, ensure_chart
+from core.ledger.lines import Line
+from core.ledger.posting import post_entry
+from core.loans.calendar import add_months
+from core.loans.contract import terms_to_json
+from core.loans.schedule import build_schedule
+from core.loans.servicing import run_servicing
+from core.loans.subledger import reconcile_subledger, subledger_totals
+from core.loans.terms import LoanTerms
+from core.money import Money
+from core.products.catalogue import PRODUCTS
+from core.products.service import create_product
 
 BOOK_DATE = dt.date(2024, 12, 31)
 MONTH = [dt.date(2025, 1, day) for day in range(1, 32)]

@@ -76,7 +76,7 @@ class Scenario:
 SCENARIOS: tuple[Scenario, ...] = (
     *(Scenario("current", amount=a, term=t, days_past_due=-d, paid=p) for a, t, d, p in (
         (25_000, 24, 10, 5), (12_000, 12, 3, 2), (40_000, 36, 20, 9), (8_000, 12, 14, 7),
-        (60_000, 48, 6, 12), (15_000, 18, 25, 3), (30_000, 36, 1, 20), (10_000, 12, 9, 10),
+        (60_000, 48, 6, 8), (15_000, 18, 25, 3), (30_000, 36, 1, 11), (10_000, 12, 9, 10),
     )),
     Scenario("current", product="AUTO", amount=120_000, term=60, days_past_due=-12, paid=8),
     Scenario("current", product="SALARY_ADVANCE", amount=3_000, term=4, days_past_due=-5, paid=1),
@@ -176,9 +176,10 @@ class _Seeder:
             employer=None if employer == "Self-employed" else employer, occupation=occupation,
             start_date=self.today - dt.timedelta(days=400 + rng.randrange(4000)),
         )
+        joined = self.now - dt.timedelta(days=5 * 365)
         for kind in (ConsentType.TERMS, ConsentType.CREDIT_CHECK):
             await consents.grant_consent(self.session, customer_id=customer.id,
-                                         consent_type=kind, now=self.now, source="demo",
+                                         consent_type=kind, now=joined, source="demo",
                                          actor=ACTOR)
         return customer.id
 
@@ -218,20 +219,20 @@ class _Seeder:
                                      now=self.now)
         if target is Status.ACCEPTED:
             return app.id
-        await self._sign(app.id, start=self.today)
+        await self._sign(app.id, start=self.today, now=self.now)
         return app.id
 
-    async def _sign(self, application_id: int, *, start: dt.date,
+    async def _sign(self, application_id: int, *, start: dt.date, now: dt.datetime,
                     first_due: dt.date | None = None) -> None:
         generated = await signing.generate_agreement(
             self.session, application_id=application_id, lender_name=self.lender,
             otp_secret=self.secret, start_date=start, first_due_date=first_due, actor=ACTOR,
-            now=self.now,
+            now=now,
         )
         await signing.sign_agreement(
             self.session, application_id=application_id, code=generated.code.code,
             otp_secret=self.secret, channel=ApplicationChannel.WHATSAPP, address="demo",
-            actor=ACTOR, now=self.now,
+            actor=ACTOR, now=now,
         )
 
     async def loan(self, customer_id: int, scenario: Scenario) -> int:
@@ -245,24 +246,26 @@ class _Seeder:
         else:
             first_due = add_months(unpaid_due, -scenario.paid)
             start = add_months(first_due, -1)
+        applied = dt.datetime.combine(start - dt.timedelta(days=3), dt.time(10), tzinfo=dt.UTC)
         app = await applications.create_application(
             self.session, customer_id=customer_id, product_code=scenario.product,
-            term=scenario.term, channel=ApplicationChannel.WHATSAPP, now=self.now, actor=ACTOR,
+            term=scenario.term, channel=ApplicationChannel.WHATSAPP, now=applied, actor=ACTOR,
             amount=Money.of(scenario.amount), purpose="Demo loan",
         )
         await applications.submit_application(self.session, application_id=app.id, actor=ACTOR,
-                                              now=self.now)
+                                              now=applied)
+        decided = applied + dt.timedelta(hours=2)
         await decisions.record_decision(
             self.session, application_id=app.id, outcome=Status.APPROVED,
             trace={"source": "demo seed", "note": "Seeded decision; no scoring engine ran."},
-            actor=ACTOR, now=self.now, risk_band="B",
+            actor=ACTOR, now=decided, risk_band="B",
         )
         await decisions.accept_offer(self.session, application_id=app.id, actor=ACTOR,
-                                     now=self.now)
-        await self._sign(app.id, start=start, first_due=first_due)
+                                     now=decided)
+        await self._sign(app.id, start=start, first_due=first_due, now=decided)
         loan = await disbursement.disburse_application(
-            self.session, application_id=app.id, disbursed_on=start, actor=ACTOR, now=self.now,
-            first_due_date=first_due,
+            self.session, application_id=app.id, disbursed_on=start, actor=ACTOR,
+            now=dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC), first_due_date=first_due,
         )
         instalments = list(await self.session.scalars(
             select(Instalment).where(Instalment.loan_id == loan.id)
@@ -271,8 +274,6 @@ class _Seeder:
         for row in instalments:
             if row.due_date > self.today:
                 break
-            await servicing.service_loan(self.session, loan_id=loan.id, as_of=row.due_date,
-                                         actor=ACTOR)
             await repayment.record_repayment(
                 self.session, loan_id=loan.id,
                 amount=Money.of(row.principal_due + row.interest_due + row.fee_due),

@@ -12,12 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.collections.delinquency import run_delinquency
+from core.db.session import unit_of_work
+from core.loans.servicing import run_servicing
 from core.payments.ports import ApplyPayment
 from core.payments.service import process_event
+from lendline.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -84,3 +89,32 @@ async def process_payment_event(event_id: int) -> str:
     if result.retry:
         raise PaymentNotApplied(f"Payment event {event_id} was not applied: {result.error}")
     return result.outcome.value
+
+
+# The cron is read in UTC: 04:30 UTC is 00:30 in Port of Spain (UTC−4, no daylight saving).
+@app.periodic(cron="30 4 * * *", periodic_id="nightly")
+@app.task(name="nightly_servicing", queue="default", queueing_lock="nightly_servicing")
+async def nightly_servicing(timestamp: int) -> str:
+    """Service every active loan through today in the lender's time zone (accrual, due
+    instalments, credit balances, late fees, days past due) in one transaction; a rerun for
+    the same day changes nothing. See `core.loans.servicing.run_servicing`."""
+    today = dt.datetime.fromtimestamp(timestamp, ZoneInfo(get_settings().timezone)).date()
+    async with unit_of_work(sessions()) as session:
+        result = await run_servicing(session, as_of=today)
+    log.info("servicing through %s: %s", today, result)
+    return f"{today}: run {result.run_id}"
+
+
+# After the nightly servicing (04:30 UTC), so credit balances and payments are applied first.
+@app.periodic(cron="0 5 * * *", periodic_id="daily")
+@app.task(name="daily_delinquency", queue="default", queueing_lock="daily_delinquency")
+async def daily_delinquency(timestamp: int) -> str:
+    """The collections run for today in the lender's time zone: days past due and buckets,
+    the snapshot, cases opened, moved and closed, promises judged, cases rescored, portfolio
+    at risk. Idempotent for a date. See `core.collections.delinquency.run_delinquency`."""
+    time_zone = get_settings().timezone
+    today = dt.datetime.fromtimestamp(timestamp, ZoneInfo(time_zone)).date()
+    async with unit_of_work(sessions()) as session:
+        result = await run_delinquency(session, as_of=today, time_zone=time_zone)
+    log.info("delinquency run for %s: %s", today, result.cases)
+    return f"{today}: {result.cases.opened} opened, {result.cases.closed} closed"

@@ -2,7 +2,19 @@
 
 from fastapi import APIRouter
 
-from admin.api import applications, customers, ledger, payments, products
+from admin.api import (
+    applications,
+    collections,
+    collections_settlements,
+    compliance,
+    customers,
+    ledger,
+    loans,
+    payments,
+    products,
+    scoring,
+)
 
 routers: list[APIRouter] = [payments.router, customers.router, products.router, ledger.router,
-                            applications.router]
+                            applications.router, loans.router, scoring.router,
+                            compliance.router, collections_settlements.router, collections.router]

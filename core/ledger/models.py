@@ -2,7 +2,7 @@
 
 What the schema itself guarantees (the rest is in migration 0004):
 - a line has exactly one positive side (CHECK), amounts are NUMERIC(18, 2);
-- an entry records its own control `total`, so lines appended later break the balance check;
+- an entry records its own control `total`, so a complete entry refuses any further line;
 - an entry may be reversed at most once (`reverses_entry_id` is UNIQUE);
 - an account's normal balance follows from its type and contra flag (CHECK);
 - accounting periods never overlap (EXCLUDE on their date ranges).

@@ -26,7 +26,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from core.ledger import rules
 from core.loans.bulk import Run
-from core.loans.models import Component, Instalment, TransactionType
+from core.loans.models import Component, TransactionType
 from core.money import Money
 
 CENT = Decimal("0.01")
@@ -40,19 +40,25 @@ _TARGET = """
 """
 
 # Rows in their period are PENDING; a DUE row is behind only if an accrual was reversed.
-_STAGE_ACCRUAL = f"""
-SELECT i.loan_id, i.id, 'interest', target - i.interest_accrued
-FROM loan_instalments i
-JOIN loans l ON l.id = i.loan_id AND l.status = 'active'
-CROSS JOIN LATERAL (SELECT {_TARGET} AS target) t
-WHERE ((i.status = 'pending' AND i.period_start < :as_of)
-       OR (i.status = 'due' AND i.interest_accrued < i.interest_due))
-  AND target > i.interest_accrued {{scope}}
-"""
-
-_APPLY = """
-UPDATE loan_instalments i SET interest_accrued = i.interest_accrued + s.amount
-FROM svc_rows s WHERE s.kind = 'accrual' AND i.id = s.instalment_id
+# One statement moves each row to its target and stages the increment (the subquery reads
+# the row's old value in the same snapshot, so target − old is what the UPDATE added).
+_ACCRUE = f"""
+WITH changed AS (
+    UPDATE loan_instalments u SET interest_accrued = t.target
+    FROM (
+        SELECT i.ctid AS row_id, i.id, i.loan_id, i.interest_accrued AS old, target
+        FROM loan_instalments i
+        JOIN loans l ON l.id = i.loan_id AND l.status = 'active'
+        CROSS JOIN LATERAL (SELECT {_TARGET} AS target) x
+        WHERE ((i.status = 'pending' AND i.period_start < :as_of)
+               OR (i.status = 'due' AND i.interest_accrued < i.interest_due))
+          AND target > i.interest_accrued {{scope}}
+    ) t
+    WHERE u.ctid = t.row_id
+    RETURNING t.loan_id, t.id, t.target - t.old AS amount
+)
+INSERT INTO svc_rows (kind, loan_id, instalment_id, component, amount)
+SELECT 'accrual', loan_id, id, 'interest', amount FROM changed
 """
 
 
@@ -70,26 +76,16 @@ def accrued_through(
     return (interest_carried + earned).quantize(CENT, rounding=ROUND_DOWN)
 
 
-def instalment_accrued_through(instalment: Instalment, through: dt.date) -> Decimal:
-    """`accrued_through` for a stored instalment, never below what it has already accrued."""
-    target = accrued_through(
-        interest_due=instalment.interest_due, interest_carried=instalment.interest_carried,
-        period_start=instalment.period_start, due_date=instalment.due_date, through=through,
-    )
-    return max(target, instalment.interest_accrued)
-
-
 async def accrue(run: Run) -> Money:
     """Accrue interest through `run.scope.as_of` on every active loan in scope; returns the
     total accrued (zero when everything was already accrued through that date)."""
     scope = run.scope
-    totals = await run.stage("accrual", _STAGE_ACCRUAL.format(scope=scope.only("i.loan_id")))
+    totals = await run.stage_statement("accrual", _ACCRUE.format(scope=scope.only("i.loan_id")))
     accrued = totals.get(Component.INTEREST)
     if accrued is None:
         return Money.zero(run.currency)
     lines = rules.interest_accrual(loan_id=run.tag, amount=accrued)
     entry_id = await run.post("accrual", lines, f"Interest accrued through {scope.as_of}")
-    await run.execute(_APPLY)
     await run.record_transactions(
         kind="accrual", type=TransactionType.ACCRUAL,
         key_prefix=f"accrual:{scope.as_of}:run-{await run.run_id()}:loan-",

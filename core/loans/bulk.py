@@ -102,10 +102,15 @@ class Run:
     async def stage(self, kind: str, select_sql: str, **params: Any) -> dict[Component, Money]:
         """Insert a step's rows (`loan_id, instalment_id, component, amount`) and return
         their totals by component (empty when there is nothing to do)."""
-        await self.execute(
+        return await self.stage_statement(
+            kind,
             "INSERT INTO svc_rows (kind, loan_id, instalment_id, component, amount) "
-            f"SELECT :kind, * FROM ({select_sql}) staged", kind=kind, **params
+            f"SELECT :kind, * FROM ({select_sql}) staged", **params,
         )
+
+    async def stage_statement(self, kind: str, sql: str, **params: Any) -> dict[Component, Money]:
+        """`stage` for a statement that inserts the `kind` rows itself."""
+        await self.execute(sql, kind=kind, **params)
         if self.scope.loan_id is None:
             await self.execute("ANALYZE svc_rows")
         rows = await self.execute(

@@ -60,7 +60,8 @@ class LoanContract:
                 f"{self.terms.principal} to pay out."
             )
         grace = self.late_fee_grace_days
-        if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= MAX_GRACE_DAYS:
+        whole = isinstance(grace, int) and not isinstance(grace, bool)
+        if not whole or not 0 <= grace <= MAX_GRACE_DAYS:
             raise ValidationError(f"Late-fee grace must be 0 to {MAX_GRACE_DAYS} whole days.")
         percent = self.early_settlement_fee_percent
         if not isinstance(percent, Decimal) or not 0 <= percent <= MAX_SETTLEMENT_FEE:

@@ -17,13 +17,13 @@ from core.errors import ConflictError, NotFoundError, ValidationError
 from core.ledger import rules
 from core.loans.contract import LoanContract, contract_for_product, terms_to_json
 from core.loans.models import Loan, LoanStatus, TransactionType
-from core.loans.rescheduling import schedule_rows
+from core.loans.rescheduling import check_serviceable, schedule_rows
 from core.loans.schedule import build_schedule
 from core.loans.transactions import check_key, payload_digest, record_transaction, replayed
 from core.money import MINOR_UNITS, Money
 from core.products.models import LoanProduct
 
-ZERO = Decimal(0)
+ZERO = Decimal("0.00")
 
 
 async def _check_parties(session: AsyncSession, customer_id: int, product_id: int) -> None:
@@ -74,6 +74,7 @@ async def disburse(
             return loan
     await _check_parties(session, customer_id, product_id)
     schedule = build_schedule(terms)
+    check_serviceable(schedule)
     start = terms.start_date
     loan = Loan(
         customer_id=customer_id, product_id=product_id, application_id=application_id,
@@ -147,7 +148,8 @@ async def disburse_application(
     product = await session.get(LoanProduct, application.product_id)
     if (product is None or application.offered_amount is None
             or application.offered_term is None or application.risk_band is None):
-        raise ConflictError(f"Application {application.reference} has no accepted offer to pay out.")
+        raise ConflictError(
+            f"Application {application.reference} has no accepted offer to pay out.")
     if first_due_date is None:
         first_due_date = await _agreed_first_due(session, application_id, disbursed_on)
     terms = offer_terms(

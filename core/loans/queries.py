@@ -13,8 +13,10 @@ from core.loans.models import Instalment, InstalmentStatus, Loan, LoanStatus, Lo
 
 
 async def get_loan(session: AsyncSession, *, loan_id: int) -> Loan:
-    """The loan; `NotFoundError` when there is none."""
-    loan = await session.get(Loan, loan_id)
+    """The loan, read afresh (the servicing run updates loans in bulk behind the identity
+    map); `NotFoundError` when there is none."""
+    loan = await session.scalar(
+        select(Loan).where(Loan.id == loan_id).execution_options(populate_existing=True))
     if loan is None:
         raise NotFoundError(f"There is no loan {loan_id}.")
     return loan

@@ -16,10 +16,9 @@ a WRITTEN_OFF loan is a recovery.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +39,13 @@ from core.loans.models import (
     LoanTransaction,
     TransactionType,
 )
-from core.loans.rescheduling import cancel, continuation_terms, schedule_rows, shortened
+from core.loans.rescheduling import (
+    cancel,
+    continuation_terms,
+    next_version,
+    schedule_rows,
+    shortened,
+)
 from core.loans.settlement import close_with, owed_total, quote_for
 from core.loans.transactions import (
     Posting,
@@ -100,7 +105,7 @@ async def _prepay(
         cancel(future, by=by)
         remaining = future_principal - to_future
         if remaining:
-            loan.schedule_version += 1
+            version = await next_version(session, loan)
             terms = continuation_terms(
                 terms_from_json(loan.terms), principal=remaining, start=current.due_date,
                 first_due=future[0].due_date, term=len(future),
@@ -108,7 +113,7 @@ async def _prepay(
             schedule = shortened(terms, future)
             assert schedule is not None  # a positive principal always has a schedule
             added = schedule_rows(
-                loan, schedule, version=loan.schedule_version, created_by=by,
+                loan, schedule, version=version, created_by=by,
                 due_dates=[r.due_date for r in future][: len(schedule.instalments)],
             )
             session.add_all(added)
@@ -168,9 +173,11 @@ async def record_repayment(
         if loan.status is not LoanStatus.ACTIVE:
             raise ConflictError(f"Loan {loan.number} is {loan.status.value.replace('_', ' ')}; "
                                 "it takes no more payments.")
-        quote = quote_for(loan, paid_on)
+        rows = await instalments(session, loan.id)
+        quote = quote_for(loan, rows, paid_on)
         payoff = quote.total
-        if amount == payoff and paid_on == loan.accrued_through:
+        early = any(r.status is InstalmentStatus.PENDING for r in rows)
+        if amount == payoff and early and paid_on == loan.accrued_through:
             return await close_with(session, loan, quote, key=key, digest=digest, actor=actor,
                                     received_into=received_into)
         if amount > payoff and loan.overpayment is not OverpaymentHandling.CREDIT_BALANCE:

@@ -12,13 +12,16 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.errors import ValidationError
 from core.loans.models import Instalment, InstalmentStatus, Loan
 from core.loans.schedule import Schedule, build_schedule
 from core.loans.terms import LoanTerms
 from core.money import Money
 
-ZERO = Decimal(0)
+ZERO = Decimal("0.00")
 
 
 def check_serviceable(schedule: Schedule) -> None:
@@ -64,6 +67,15 @@ def schedule_rows(
         ))
         start = due
     return rows
+
+
+async def next_version(session: AsyncSession, loan: Loan) -> int:
+    """The loan's next schedule version: past every version it ever had (a reversed
+    rescheduling leaves its cancelled rows behind under their version)."""
+    latest = await session.scalar(
+        select(func.max(Instalment.version)).where(Instalment.loan_id == loan.id))
+    loan.schedule_version = (latest or 0) + 1
+    return loan.schedule_version
 
 
 def cancel(rows: Sequence[Instalment], *, by: int) -> None:

@@ -26,7 +26,7 @@ from core.ledger.lines import Line
 from core.loans.contract import terms_from_json, terms_to_json
 from core.loans.models import Component, InstalmentStatus, Loan, LoanStatus, LoanTransaction
 from core.loans.models import TransactionType as T
-from core.loans.rescheduling import cancel, schedule_rows
+from core.loans.rescheduling import cancel, next_version, schedule_rows
 from core.loans.schedule import build_schedule
 from core.loans.settlement import owed_total
 from core.loans.terms import Frequency, InterestMethod, LoanTerms
@@ -45,7 +45,7 @@ from core.loans.transactions import (
 )
 from core.money import Money
 
-ZERO = Decimal(0)
+ZERO = Decimal("0.00")
 CAPITALISED_FROM = {
     Component.INTEREST: AccountCode.INTEREST_RECEIVABLE,
     Component.FEE: AccountCode.FEES_RECEIVABLE,
@@ -117,7 +117,8 @@ async def restructure(
                                 "only an active loan can be restructured.")
         rows = await instalments(session, loan.id)
         pending = [r for r in rows if r.status is InstalmentStatus.PENDING]
-        overdue = [r for r in rows if r.status is InstalmentStatus.DUE] if capitalise_arrears else []
+        overdue = [r for r in rows
+                   if capitalise_arrears and r.status is InstalmentStatus.DUE]
         def money(value: Decimal | int) -> Money:
             return Money.of(value, loan.currency)
 
@@ -150,9 +151,8 @@ async def restructure(
             row.penalty_paid, row.fee_paid = row.penalty_due, row.fee_due
             row.interest_paid, row.principal_paid = row.interest_accrued, row.principal_due
         cancel(pending, by=transaction.id)
-        loan.schedule_version += 1
         added = schedule_rows(
-            loan, schedule, version=loan.schedule_version, created_by=transaction.id,
+            loan, schedule, version=await next_version(session, loan), created_by=transaction.id,
             carried_interest=sum((r.interest_accrued - r.interest_paid for r in pending), ZERO),
             carried_fee=sum((r.fee_due - r.fee_paid for r in pending), ZERO),
             carried_penalty=sum((r.penalty_due - r.penalty_paid for r in pending), ZERO),

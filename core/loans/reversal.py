@@ -23,9 +23,15 @@ from core.errors import ConflictError, NotFoundError, ValidationError
 from core.ledger import rules
 from core.ledger.lines import Line
 from core.ledger.posting import get_entry, reverse_entry
-from core.loans.models import Allocation, Component, Instalment, InstalmentStatus, Loan
+from core.loans.models import (
+    Allocation,
+    Component,
+    Instalment,
+    InstalmentStatus,
+    Loan,
+    LoanTransaction,
+)
 from core.loans.models import LoanStatus as S
-from core.loans.models import LoanTransaction
 from core.loans.models import TransactionType as T
 from core.loans.rescheduling import cancel
 from core.loans.restructure import restore
@@ -69,10 +75,11 @@ def _undo_rows(original: LoanTransaction, allocations: Sequence[Allocation],
         if allocation.instalment_id is None:
             continue
         row = rows[allocation.instalment_id]
-        if row.status is InstalmentStatus.CANCELLED and row.cancelled_by_transaction_id != original.id:
+        replaced_by = row.cancelled_by_transaction_id
+        if row.status is InstalmentStatus.CANCELLED and replaced_by != original.id:
             raise ConflictError(
-                f"Instalment {row.number} was replaced by transaction "
-                f"{row.cancelled_by_transaction_id}; reverse that first."
+                f"Instalment {row.number} was replaced by transaction {replaced_by}; "
+                "reverse that first."
             )
         column = CHARGED.get(original.type) or PAID[allocation.component]
         setattr(row, column, getattr(row, column) - allocation.amount)
@@ -105,8 +112,9 @@ async def _undo_schedule(session: AsyncSession, loan: Loan, original: LoanTransa
     replaced = [r for r in rows if r.cancelled_by_transaction_id == original.id]
     for row in added:
         if row.status is InstalmentStatus.CANCELLED:
-            raise ConflictError(f"The schedule of transaction {original.id} was replaced by "
-                                f"transaction {row.cancelled_by_transaction_id}; reverse that first.")
+            raise ConflictError(
+                f"The schedule of transaction {original.id} was replaced by transaction "
+                f"{row.cancelled_by_transaction_id}; reverse that first.")
     later = await _live_uses(session, original, added)
     if later:
         raise ConflictError(
@@ -155,7 +163,7 @@ async def _undo_loan(session: AsyncSession, loan: Loan, original: LoanTransactio
         if loan.recovered_amount:
             raise ConflictError(f"Recoveries of {loan.recovered_amount} were recorded after the "
                                 "write-off; reverse them first.")
-        loan.status, loan.written_off_amount = S.ACTIVE, Decimal(0)
+        loan.status, loan.written_off_amount = S.ACTIVE, Decimal("0.00")
     elif original.type is T.RECOVERY:
         loan.recovered_amount -= original.amount
     elif original.type is T.RESTRUCTURE and original.details:
@@ -196,7 +204,9 @@ async def reverse_transaction(
 
     Posts the mirror of the original's journal lines (the original entry itself through
     `core.ledger.posting.reverse_entry` when it was the transaction's own), records
-    allocations that negate the original's, and audits `loan.transaction_reversed`.
+    allocations that negate the original's, and audits `loan.transaction_reversed`. With an
+    `idempotency_key`, a retry returns the first reversal; without one, asking twice is
+    refused as a second reversal.
     Raises `NotFoundError`, `ConflictError` (already reversed, a reversal, or later
     activity in the way) and `ValidationError` (no reason, a date before the original).
     """
@@ -205,7 +215,7 @@ async def reverse_transaction(
     key = check_key(idempotency_key or f"reversal:transaction-{transaction_id}")
     digest = payload_digest({"transaction_id": transaction_id, "on": on})
     async with session.begin_nested():
-        earlier = await replayed(session, key=key, digest=digest)
+        earlier = await replayed(session, key=key, digest=digest) if idempotency_key else None
         if earlier is not None:
             return earlier
         original = await session.scalar(

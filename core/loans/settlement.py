@@ -1,9 +1,10 @@
 """Early settlement: what it takes to close a loan on a date, and closing it with that.
 
 Payoff on date D = principal outstanding + interest accrued through D and unpaid + fees +
-penalties + early-settlement fee (the loan's percentage of the principal outstanding,
-rounded half up) − credit balance. Interest not yet accrued on D (the rest of the current
-period and every later one) is not owed: settling stops the loan's interest.
+penalties + early-settlement fee − credit balance. The fee is the loan's percentage of the
+principal repaid early, i.e. not yet due on D, rounded half up (nothing once every instalment
+is due). Interest not yet accrued on D (the rest of the current period and every later one)
+is not owed: settling stops the loan's interest.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from core.loans.transactions import (
     check_key,
     instalments,
     payload_digest,
-    record_transaction,
     recompute_balances,
+    record_transaction,
     replayed,
     up_to_date,
 )
@@ -65,8 +66,15 @@ class SettlementQuote:
         return self.owed + self.settlement_fee - self.credit
 
 
-def quote_for(loan: Loan, as_of: dt.date) -> SettlementQuote:
-    """The quote from a loan's cached balances, which must be serviced through `as_of`."""
+def early_principal(rows: Sequence[Instalment]) -> Decimal:
+    """Principal on instalments not yet due: what a settlement repays early."""
+    return sum((r.principal_due - r.principal_paid for r in rows
+                if r.status is InstalmentStatus.PENDING), Decimal(0))
+
+
+def quote_for(loan: Loan, rows: Sequence[Instalment], as_of: dt.date) -> SettlementQuote:
+    """The quote from a loan's cached balances and live instalments, serviced through
+    `as_of`."""
     def money(value: Decimal | int) -> Money:
         return Money.of(value, loan.currency)
 
@@ -75,7 +83,7 @@ def quote_for(loan: Loan, as_of: dt.date) -> SettlementQuote:
         loan_id=loan.id, as_of=as_of, principal=principal,
         interest=money(loan.interest_receivable), fees=money(loan.fees_outstanding),
         penalties=money(loan.penalties_outstanding),
-        settlement_fee=principal.times(loan.early_settlement_fee_percent),
+        settlement_fee=money(early_principal(rows)).times(loan.early_settlement_fee_percent),
         credit=money(loan.credit_balance),
     )
 
@@ -102,7 +110,9 @@ def _check_date(loan: Loan, as_of: dt.date) -> None:
         )
 
 
-async def settlement_quote(session: AsyncSession, *, loan_id: int, as_of: dt.date) -> SettlementQuote:
+async def settlement_quote(
+    session: AsyncSession, *, loan_id: int, as_of: dt.date
+) -> SettlementQuote:
     """The payoff of an ACTIVE loan on `as_of` (on or after its last servicing date).
 
     Read-only: the servicing it needs through `as_of` (accrual, late fees) is worked out
@@ -113,7 +123,7 @@ async def settlement_quote(session: AsyncSession, *, loan_id: int, as_of: dt.dat
         loan = await up_to_date(session, loan_id=loan_id, as_of=as_of)
         _check_active(loan)
         _check_date(loan, as_of)
-        result = quote_for(loan, as_of)
+        result = quote_for(loan, await instalments(session, loan.id), as_of)
         await savepoint.rollback()
     return result
 
@@ -191,7 +201,7 @@ async def settle(
         loan = await up_to_date(session, loan_id=loan_id, as_of=as_of, actor=actor)
         _check_active(loan)
         _check_date(loan, as_of)
-        quote = quote_for(loan, as_of)
+        quote = quote_for(loan, await instalments(session, loan.id), as_of)
         if amount is not None and amount != quote.total:
             raise ValidationError(
                 f"The amount that settles loan {loan.number} on {as_of} is {quote.total}, "
@@ -230,7 +240,7 @@ async def close_with(
     loan.status, loan.closed_on = LoanStatus.SETTLED, quote.as_of
     loan.credit_balance = loan.credit_balance - quote.credit.amount
     recompute_balances(loan, rows)
-    loan.days_past_due, loan.oldest_unpaid_due_date, loan.arrears_amount = 0, None, Decimal(0)
+    loan.days_past_due, loan.oldest_unpaid_due_date, loan.arrears_amount = 0, None, Decimal("0.00")
     transaction = await record_transaction(
         session, loan=loan, type=TransactionType.SETTLEMENT, amount=quote.total,
         balance_change=owed_total(loan) - before, effective_date=quote.as_of, key=key,

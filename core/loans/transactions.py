@@ -33,7 +33,7 @@ from core.loans.servicing import SYSTEM_ACTOR, service_loan
 from core.money import Money
 
 MAX_KEY_LENGTH = 200
-ZERO = Decimal(0)
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,9 @@ async def up_to_date(
     return await lock_loan(session, loan_id)
 
 
-async def instalments(session: AsyncSession, loan_id: int, *, live: bool = True) -> list[Instalment]:
+async def instalments(
+    session: AsyncSession, loan_id: int, *, live: bool = True
+) -> list[Instalment]:
     """The loan's instalments in due order (only those not cancelled, by default)."""
     query = select(Instalment).where(Instalment.loan_id == loan_id)
     if live:

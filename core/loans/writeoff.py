@@ -85,7 +85,7 @@ async def write_off(
         loan.written_off_amount = written_off.amount
         for column in ("principal_outstanding", "interest_receivable", "fees_outstanding",
                        "penalties_outstanding"):
-            setattr(loan, column, Decimal(0))
+            setattr(loan, column, Decimal("0.00"))
         transaction = await record_transaction(
             session, loan=loan, type=TransactionType.WRITE_OFF, amount=written_off,
             balance_change=-written_off, effective_date=as_of, key=key, digest=digest,

@@ -99,7 +99,9 @@ async def fresh(session: AsyncSession, loan_id: int) -> Loan:
     return loan
 
 
-async def journal(session: AsyncSession, transaction: LoanTransaction) -> list[tuple[str, str, str]]:
+async def journal(
+    session: AsyncSession, transaction: LoanTransaction
+) -> list[tuple[str, str, str]]:
     """The transaction's journal entry as (account, "dr"|"cr", amount), sorted."""
     assert transaction.journal_entry_id is not None
     lines = await session.execute(

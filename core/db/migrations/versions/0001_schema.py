@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 0000
-Create Date: 2026-11-21 07:43:26.189850
+Create Date: 2026-11-21 07:54:58.846916
 """
 
 from __future__ import annotations
@@ -62,6 +62,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
     )
     op.create_index('ix_audit_events_entity', 'audit_events', ['entity_type', 'entity_id'], unique=False)
+    op.create_table('collection_imports',
+    sa.Column('lender_code', sa.String(length=20), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('rows_total', sa.Integer(), nullable=False),
+    sa.Column('created', sa.Integer(), nullable=False),
+    sa.Column('updated', sa.Integer(), nullable=False),
+    sa.Column('unchanged', sa.Integer(), nullable=False),
+    sa.Column('rejected', sa.Integer(), nullable=False),
+    sa.Column('errors', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_imports'))
+    )
+    op.create_index(op.f('ix_collection_imports_lender_code'), 'collection_imports', ['lender_code'], unique=False)
     op.create_table('customers',
     sa.Column('number', sa.String(length=20), nullable=False),
     sa.Column('first_name', sa.String(length=100), nullable=False),
@@ -76,6 +91,25 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers')),
     sa.UniqueConstraint('number', name=op.f('uq_customers_number'))
+    )
+    op.create_table('delinquency_runs',
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('summary', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delinquency_runs')),
+    sa.UniqueConstraint('as_of', name=op.f('uq_delinquency_runs_as_of'))
+    )
+    op.create_table('delinquency_snapshots',
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('days_past_due', sa.Integer(), nullable=False),
+    sa.Column('bucket', sa.Enum('current', '1-30', '31-60', '61-90', '90+', name='snapshot_bucket', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('arrears_amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('principal_outstanding', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.PrimaryKeyConstraint('as_of', 'loan_id', name=op.f('pk_delinquency_snapshots'))
     )
     op.create_table('journal_entries',
     sa.Column('posting_key', sa.String(length=200), nullable=False),
@@ -219,6 +253,52 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_payment_intents_customer_id'), 'payment_intents', ['customer_id'], unique=False)
     op.create_index(op.f('ix_payment_intents_loan_id'), 'payment_intents', ['loan_id'], unique=False)
+    op.create_table('rule_sets',
+    sa.Column('status', sa.Enum('draft', 'published', 'retired', name='rule_set_status', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('definition', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('justification', sa.Text(), nullable=False),
+    sa.Column('derived_from_id', sa.BigInteger(), nullable=True),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('published_by', sa.String(length=200), nullable=True),
+    sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rule_sets')),
+    sa.UniqueConstraint('code', 'version', name=op.f('uq_rule_sets_code_version'))
+    )
+    op.create_table('scorecards',
+    sa.Column('status', sa.Enum('draft', 'published', 'retired', name='scorecard_status', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('definition', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('justification', sa.Text(), nullable=False),
+    sa.Column('derived_from_id', sa.BigInteger(), nullable=True),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('published_by', sa.String(length=200), nullable=True),
+    sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scorecards')),
+    sa.UniqueConstraint('code', 'version', name=op.f('uq_scorecards_code_version'))
+    )
+    op.create_table('scoring_routing',
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('salt', sa.String(length=64), nullable=False),
+    sa.Column('rule_set_code', sa.String(length=40), nullable=False),
+    sa.Column('arms', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('justification', sa.Text(), nullable=False),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scoring_routing')),
+    sa.UniqueConstraint('version', name=op.f('uq_scoring_routing_version'))
+    )
     op.create_table('servicing_runs',
     sa.Column('as_of', sa.Date(), nullable=False),
     sa.Column('loan_id', sa.BigInteger(), nullable=True),
@@ -239,6 +319,55 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_users')),
     sa.UniqueConstraint('email', name=op.f('uq_staff_users_email'))
     )
+    op.create_table('channel_opt_outs',
+    sa.Column('customer_id', sa.BigInteger(), nullable=False),
+    sa.Column('channel', sa.Enum('whatsapp', 'sms', 'voice', 'email', name='opt_out_channel', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('opted_out', sa.Boolean(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_channel_opt_outs_customer_id_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_channel_opt_outs'))
+    )
+    op.create_index('ix_channel_opt_outs_lookup', 'channel_opt_outs', ['customer_id', 'channel', 'recorded_at'], unique=False)
+    op.create_table('collection_accounts',
+    sa.Column('lender_code', sa.String(length=20), nullable=False),
+    sa.Column('external_reference', sa.String(length=60), nullable=False),
+    sa.Column('customer_name', sa.String(length=200), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('national_id_encrypted', sa.Text(), nullable=True),
+    sa.Column('national_id_hash', sa.String(length=64), nullable=True),
+    sa.Column('national_id_last4', sa.String(length=4), nullable=True),
+    sa.Column('customer_id', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('principal_outstanding', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('arrears_amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('days_past_due', sa.Integer(), nullable=False),
+    sa.Column('dpd_as_of', sa.Date(), nullable=False),
+    sa.Column('last_payment_date', sa.Date(), nullable=True),
+    sa.Column('last_payment_amount', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('product', sa.String(length=60), nullable=True),
+    sa.Column('import_id', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('principal_outstanding >= 0 AND arrears_amount >= 0 AND days_past_due >= 0 AND (last_payment_amount IS NULL OR last_payment_amount > 0)', name=op.f('ck_collection_accounts_amounts_not_negative')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_collection_accounts_customer_id_customers')),
+    sa.ForeignKeyConstraint(['import_id'], ['collection_imports.id'], name=op.f('fk_collection_accounts_import_id_collection_imports')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_accounts')),
+    sa.UniqueConstraint('lender_code', 'external_reference', name=op.f('uq_collection_accounts_lender_code_external_reference'))
+    )
+    op.create_index(op.f('ix_collection_accounts_customer_id'), 'collection_accounts', ['customer_id'], unique=False)
+    op.create_index(op.f('ix_collection_accounts_national_id_hash'), 'collection_accounts', ['national_id_hash'], unique=False)
+    op.create_table('collector_capacities',
+    sa.Column('staff_id', sa.BigInteger(), nullable=False),
+    sa.Column('max_open_cases', sa.Integer(), nullable=False),
+    sa.Column('updated_by', sa.String(length=200), nullable=False),
+    sa.CheckConstraint('max_open_cases > 0', name=op.f('ck_collector_capacities_positive')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff_users.id'], name=op.f('fk_collector_capacities_staff_id_staff_users')),
+    sa.PrimaryKeyConstraint('staff_id', name=op.f('pk_collector_capacities'))
+    )
     op.create_table('consents',
     sa.Column('customer_id', sa.BigInteger(), nullable=False),
     sa.Column('consent_type', sa.Enum('credit_check', 'terms', 'marketing', 'data_sharing', name='consent_type', native_enum=False, create_constraint=True, length=40), nullable=False),
@@ -253,6 +382,57 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consents'))
     )
     op.create_index('ix_consents_lookup', 'consents', ['customer_id', 'consent_type', 'channel'], unique=False)
+    op.create_table('contact_approvals',
+    sa.Column('customer_id', sa.BigInteger(), nullable=False),
+    sa.Column('approved_by_staff_id', sa.BigInteger(), nullable=False),
+    sa.Column('valid_from', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('valid_until > valid_from', name=op.f('ck_contact_approvals_period_ordered')),
+    sa.ForeignKeyConstraint(['approved_by_staff_id'], ['staff_users.id'], name=op.f('fk_contact_approvals_approved_by_staff_id_staff_users')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_contact_approvals_customer_id_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_approvals'))
+    )
+    op.create_index('ix_contact_approvals_customer', 'contact_approvals', ['customer_id', 'valid_until'], unique=False)
+    op.create_table('contact_attempts',
+    sa.Column('customer_id', sa.BigInteger(), nullable=False),
+    sa.Column('channel', sa.Enum('whatsapp', 'sms', 'voice', 'email', name='attempt_channel', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('purpose', sa.Enum('collections', 'marketing', name='contact_purpose', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('actor_kind', sa.Enum('automated', 'human', name='contact_actor_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('attempted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=True),
+    sa.Column('reference', sa.String(length=200), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=200, collation='C'), nullable=False),
+    sa.Column('payload_hash', sa.String(length=64), nullable=False),
+    sa.Column('compliant', sa.Boolean(), nullable=False),
+    sa.Column('reasons', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_contact_attempts_customer_id_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_attempts')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_contact_attempts_idempotency_key'))
+    )
+    op.create_index('ix_contact_attempts_customer', 'contact_attempts', ['customer_id', 'attempted_at'], unique=False)
+    op.create_table('contact_holds',
+    sa.Column('customer_id', sa.BigInteger(), nullable=False),
+    sa.Column('hold_type', sa.Enum('cease_contact', 'dispute', 'hardship', 'vulnerability', 'legal', name='hold_type', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('placed_by', sa.String(length=200), nullable=False),
+    sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('released_by', sa.String(length=200), nullable=True),
+    sa.Column('release_reason', sa.String(length=500), nullable=True),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('ends_at IS NULL OR ends_at > starts_at', name=op.f('ck_contact_holds_period_ordered')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_contact_holds_customer_id_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_holds'))
+    )
+    op.create_index('ix_contact_holds_customer', 'contact_holds', ['customer_id', 'starts_at'], unique=False)
     op.create_table('contact_points',
     sa.Column('customer_id', sa.BigInteger(), nullable=False),
     sa.Column('channel', sa.Enum('whatsapp', 'sms', 'voice', 'email', name='contact_channel', native_enum=False, create_constraint=True, length=40), nullable=False),
@@ -436,6 +616,19 @@ def upgrade() -> None:
     op.create_index(op.f('ix_applications_customer_id'), 'applications', ['customer_id'], unique=False)
     op.create_index(op.f('ix_applications_product_id'), 'applications', ['product_id'], unique=False)
     op.create_index('ix_applications_status', 'applications', ['status', 'id'], unique=False)
+    op.create_table('collection_account_payments',
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('paid_on', sa.Date(), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('import_id', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_collection_account_payments_amount_positive')),
+    sa.ForeignKeyConstraint(['account_id'], ['collection_accounts.id'], name=op.f('fk_collection_account_payments_account_id_collection_accounts')),
+    sa.ForeignKeyConstraint(['import_id'], ['collection_imports.id'], name=op.f('fk_collection_account_payments_import_id_collection_imports')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_account_payments')),
+    sa.UniqueConstraint('account_id', 'paid_on', name=op.f('uq_collection_account_payments_account_id_paid_on'))
+    )
     op.create_table('merchant_category_products',
     sa.Column('category_id', sa.BigInteger(), nullable=False),
     sa.Column('product_id', sa.BigInteger(), nullable=False),
@@ -474,6 +667,56 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_application_references'))
     )
     op.create_index(op.f('ix_application_references_application_id'), 'application_references', ['application_id'], unique=False)
+    op.create_table('bank_statement_analyses',
+    sa.Column('application_id', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('transactions', sa.Integer(), nullable=False),
+    sa.Column('monthly_income', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('monthly_obligations', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('minimum_balance', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('average_balance', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('days_negative', sa.Integer(), nullable=False),
+    sa.Column('details', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('analysed_by', sa.String(length=200), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('monthly_income >= 0 AND monthly_obligations >= 0 AND days_negative >= 0 AND period_start <= period_end', name=op.f('ck_bank_statement_analyses_values_sensible')),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_bank_statement_analyses_application_id_applications')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_statement_analyses'))
+    )
+    op.create_index(op.f('ix_bank_statement_analyses_application_id'), 'bank_statement_analyses', ['application_id'], unique=False)
+    op.create_table('credit_decisions',
+    sa.Column('application_id', sa.BigInteger(), nullable=False),
+    sa.Column('customer_id', sa.BigInteger(), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('outcome', sa.Enum('approve', 'decline', 'refer', 'counter_offer', name='credit_decision_outcome', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('band', sa.String(length=1), nullable=False),
+    sa.Column('scorecard_id', sa.BigInteger(), nullable=False),
+    sa.Column('rule_set_id', sa.BigInteger(), nullable=False),
+    sa.Column('routing_version', sa.Integer(), nullable=False),
+    sa.Column('inputs_hash', sa.String(length=64), nullable=False),
+    sa.Column('bins', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('reasons', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('trace', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('offered_amount', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('offered_term', sa.Integer(), nullable=True),
+    sa.Column('offered_rate', sa.Numeric(precision=12, scale=8), nullable=True),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('score >= 0', name=op.f('ck_credit_decisions_score_not_negative')),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_credit_decisions_application_id_applications')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_credit_decisions_customer_id_customers')),
+    sa.ForeignKeyConstraint(['rule_set_id'], ['rule_sets.id'], name=op.f('fk_credit_decisions_rule_set_id_rule_sets')),
+    sa.ForeignKeyConstraint(['scorecard_id'], ['scorecards.id'], name=op.f('fk_credit_decisions_scorecard_id_scorecards')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_decisions'))
+    )
+    op.create_index(op.f('ix_credit_decisions_application_id'), 'credit_decisions', ['application_id'], unique=False)
+    op.create_index(op.f('ix_credit_decisions_customer_id'), 'credit_decisions', ['customer_id'], unique=False)
+    op.create_index('ix_credit_decisions_scorecard', 'credit_decisions', ['scorecard_id', 'decided_at'], unique=False)
     op.create_table('loan_agreements',
     sa.Column('application_id', sa.BigInteger(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -545,6 +788,42 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_loans_customer_id'), 'loans', ['customer_id'], unique=False)
     op.create_index('ix_loans_status', 'loans', ['status', 'id'], unique=False)
+    op.create_table('collection_cases',
+    sa.Column('number', sa.String(length=20), sa.Computed("'CC-' || lpad(id::text, greatest(6, length(id::text)), '0')", persisted=True), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=True),
+    sa.Column('account_id', sa.BigInteger(), nullable=True),
+    sa.Column('customer_id', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('state', sa.Enum('new', 'assigned', 'in_contact', 'negotiating', 'payment_plan', 'settled', 'disputed', 'closed', name='case_state', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('bucket', sa.Enum('current', '1-30', '31-60', '61-90', '90+', name='case_bucket', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('days_past_due', sa.Integer(), nullable=False),
+    sa.Column('arrears_amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('opened_on', sa.Date(), nullable=False),
+    sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.Column('close_reason', sa.Enum('cured', 'paid_off', 'settled', 'cancelled', name='case_close_reason', native_enum=False, create_constraint=True, length=40), nullable=True),
+    sa.Column('assigned_to', sa.BigInteger(), nullable=True),
+    sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('broken_promises', sa.Integer(), nullable=False),
+    sa.Column('last_contact_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('state_changed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint("(state = 'closed') = (closed_on IS NOT NULL)", name=op.f('ck_collection_cases_closed_dated')),
+    sa.CheckConstraint('days_past_due >= 0 AND arrears_amount >= 0 AND broken_promises >= 0', name=op.f('ck_collection_cases_counts_not_negative')),
+    sa.CheckConstraint('num_nonnulls(loan_id, account_id) = 1', name=op.f('ck_collection_cases_one_debt')),
+    sa.ForeignKeyConstraint(['account_id'], ['collection_accounts.id'], name=op.f('fk_collection_cases_account_id_collection_accounts')),
+    sa.ForeignKeyConstraint(['assigned_to'], ['staff_users.id'], name=op.f('fk_collection_cases_assigned_to_staff_users')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_collection_cases_customer_id_customers')),
+    sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_collection_cases_loan_id_loans')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_cases')),
+    sa.UniqueConstraint('number', name=op.f('uq_collection_cases_number'))
+    )
+    op.create_index(op.f('ix_collection_cases_customer_id'), 'collection_cases', ['customer_id'], unique=False)
+    op.create_index('ix_collection_cases_officer', 'collection_cases', ['assigned_to'], unique=False, postgresql_where=sa.text("state <> 'closed'"))
+    op.create_index('ix_collection_cases_queue', 'collection_cases', ['bucket', 'priority'], unique=False, postgresql_where=sa.text("state <> 'closed'"))
+    op.create_index('uq_collection_cases_open_account', 'collection_cases', ['account_id'], unique=True, postgresql_where=sa.text("state <> 'closed'"))
+    op.create_index('uq_collection_cases_open_loan', 'collection_cases', ['loan_id'], unique=True, postgresql_where=sa.text("state <> 'closed'"))
     op.create_table('loan_instalments',
     sa.Column('loan_id', sa.BigInteger(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -576,24 +855,148 @@ def upgrade() -> None:
     )
     op.create_index('ix_loan_instalments_due', 'loan_instalments', ['loan_id'], unique=False, postgresql_where=sa.text("status = 'due'"))
     op.create_index('ix_loan_instalments_pending', 'loan_instalments', ['period_start', 'due_date'], unique=False, postgresql_where=sa.text("status = 'pending'"))
+    op.create_table('settlement_offers',
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('customer_id', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sa.Enum('lump_sum', 'plan', name='offer_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('status', sa.Enum('proposed', 'approved', 'accepted', 'completed', 'broken', 'expired', 'rejected', name='offer_status', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('offered_on', sa.Date(), nullable=False),
+    sa.Column('expires_on', sa.Date(), nullable=False),
+    sa.Column('days_past_due', sa.Integer(), nullable=False),
+    sa.Column('bucket', sa.Enum('current', '1-30', '31-60', '61-90', '90+', name='offer_bucket', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('balance', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('discount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('frequency', sa.Enum('monthly', 'fortnightly', 'weekly', name='offer_frequency', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('grace_days', sa.Integer(), nullable=False),
+    sa.Column('made_by_staff_id', sa.BigInteger(), nullable=False),
+    sa.Column('maker_role', sa.Enum('agent', 'collector', 'underwriter', 'supervisor', 'admin', name='offer_maker_role', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('required_role', sa.Enum('agent', 'collector', 'underwriter', 'supervisor', 'admin', name='offer_required_role', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('approved_by_staff_id', sa.BigInteger(), nullable=True),
+    sa.Column('approved_on', sa.Date(), nullable=True),
+    sa.Column('accepted_on', sa.Date(), nullable=True),
+    sa.Column('accepted_via', sa.String(length=200), nullable=True),
+    sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.Column('close_reason', sa.String(length=500), nullable=True),
+    sa.Column('paid', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('evaluated_on', sa.Date(), nullable=True),
+    sa.Column('forgiven', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('settlement_transaction_id', sa.BigInteger(), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint("(status IN ('completed', 'broken', 'expired', 'rejected')) = (closed_on IS NOT NULL)", name=op.f('ck_settlement_offers_closed_dated')),
+    sa.CheckConstraint('amount > 0 AND discount >= 0 AND amount + discount = balance', name=op.f('ck_settlement_offers_amounts')),
+    sa.CheckConstraint('expires_on >= offered_on AND grace_days >= 0', name=op.f('ck_settlement_offers_dates')),
+    sa.ForeignKeyConstraint(['approved_by_staff_id'], ['staff_users.id'], name=op.f('fk_settlement_offers_approved_by_staff_id_staff_users')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_settlement_offers_customer_id_customers')),
+    sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_settlement_offers_loan_id_loans')),
+    sa.ForeignKeyConstraint(['made_by_staff_id'], ['staff_users.id'], name=op.f('fk_settlement_offers_made_by_staff_id_staff_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_offers'))
+    )
+    op.create_index(op.f('ix_settlement_offers_customer_id'), 'settlement_offers', ['customer_id'], unique=False)
+    op.create_index(op.f('ix_settlement_offers_loan_id'), 'settlement_offers', ['loan_id'], unique=False)
+    op.create_index('uq_settlement_offers_open_loan', 'settlement_offers', ['loan_id'], unique=True, postgresql_where=sa.text("status IN ('proposed', 'approved', 'accepted')"))
+    op.create_table('collection_contacts',
+    sa.Column('case_id', sa.BigInteger(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('channel', sa.Enum('whatsapp', 'sms', 'voice', 'email', name='collection_contact_channel', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('direction', sa.Enum('outbound', 'inbound', name='contact_direction', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('outcome', sa.Enum('promise_to_pay', 'paid', 'refused', 'callback_requested', 'hardship', 'dispute', 'no_answer', 'left_message', 'wrong_number', 'delivered', 'undelivered', name='contact_outcome', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['collection_cases.id'], name=op.f('fk_collection_contacts_case_id_collection_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_contacts'))
+    )
+    op.create_index('ix_collection_contacts_case', 'collection_contacts', ['case_id', 'at'], unique=False)
+    op.create_table('collection_notes',
+    sa.Column('case_id', sa.BigInteger(), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['collection_cases.id'], name=op.f('fk_collection_notes_case_id_collection_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_notes'))
+    )
+    op.create_index(op.f('ix_collection_notes_case_id'), 'collection_notes', ['case_id'], unique=False)
+    op.create_table('collection_promises',
+    sa.Column('case_id', sa.BigInteger(), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('made_on', sa.Date(), nullable=False),
+    sa.Column('promised_date', sa.Date(), nullable=False),
+    sa.Column('grace_days', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'kept', 'broken', 'cancelled', name='promise_status', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('paid_amount', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('evaluated_on', sa.Date(), nullable=True),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('amount > 0 AND grace_days >= 0 AND promised_date >= made_on', name=op.f('ck_collection_promises_amount_and_dates')),
+    sa.ForeignKeyConstraint(['case_id'], ['collection_cases.id'], name=op.f('fk_collection_promises_case_id_collection_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_promises'))
+    )
+    op.create_index('ix_collection_promises_case', 'collection_promises', ['case_id', 'id'], unique=False)
+    op.create_index('uq_collection_promises_pending', 'collection_promises', ['case_id'], unique=True, postgresql_where=sa.text("status = 'pending'"))
+    op.create_table('settlement_instalments',
+    sa.Column('offer_id', sa.BigInteger(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('paid', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('covered_on', sa.Date(), nullable=True),
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.CheckConstraint('amount > 0 AND paid >= 0 AND paid <= amount', name=op.f('ck_settlement_instalments_amounts')),
+    sa.ForeignKeyConstraint(['offer_id'], ['settlement_offers.id'], name=op.f('fk_settlement_instalments_offer_id_settlement_offers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_instalments')),
+    sa.UniqueConstraint('offer_id', 'number', name=op.f('uq_settlement_instalments_offer_id_number'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('settlement_instalments')
+    op.drop_index('uq_collection_promises_pending', table_name='collection_promises', postgresql_where=sa.text("status = 'pending'"))
+    op.drop_index('ix_collection_promises_case', table_name='collection_promises')
+    op.drop_table('collection_promises')
+    op.drop_index(op.f('ix_collection_notes_case_id'), table_name='collection_notes')
+    op.drop_table('collection_notes')
+    op.drop_index('ix_collection_contacts_case', table_name='collection_contacts')
+    op.drop_table('collection_contacts')
+    op.drop_index('uq_settlement_offers_open_loan', table_name='settlement_offers', postgresql_where=sa.text("status IN ('proposed', 'approved', 'accepted')"))
+    op.drop_index(op.f('ix_settlement_offers_loan_id'), table_name='settlement_offers')
+    op.drop_index(op.f('ix_settlement_offers_customer_id'), table_name='settlement_offers')
+    op.drop_table('settlement_offers')
     op.drop_index('ix_loan_instalments_pending', table_name='loan_instalments', postgresql_where=sa.text("status = 'pending'"))
     op.drop_index('ix_loan_instalments_due', table_name='loan_instalments', postgresql_where=sa.text("status = 'due'"))
     op.drop_table('loan_instalments')
+    op.drop_index('uq_collection_cases_open_loan', table_name='collection_cases', postgresql_where=sa.text("state <> 'closed'"))
+    op.drop_index('uq_collection_cases_open_account', table_name='collection_cases', postgresql_where=sa.text("state <> 'closed'"))
+    op.drop_index('ix_collection_cases_queue', table_name='collection_cases', postgresql_where=sa.text("state <> 'closed'"))
+    op.drop_index('ix_collection_cases_officer', table_name='collection_cases', postgresql_where=sa.text("state <> 'closed'"))
+    op.drop_index(op.f('ix_collection_cases_customer_id'), table_name='collection_cases')
+    op.drop_table('collection_cases')
     op.drop_index('ix_loans_status', table_name='loans')
     op.drop_index(op.f('ix_loans_customer_id'), table_name='loans')
     op.drop_table('loans')
     op.drop_index(op.f('ix_loan_agreements_application_id'), table_name='loan_agreements')
     op.drop_table('loan_agreements')
+    op.drop_index('ix_credit_decisions_scorecard', table_name='credit_decisions')
+    op.drop_index(op.f('ix_credit_decisions_customer_id'), table_name='credit_decisions')
+    op.drop_index(op.f('ix_credit_decisions_application_id'), table_name='credit_decisions')
+    op.drop_table('credit_decisions')
+    op.drop_index(op.f('ix_bank_statement_analyses_application_id'), table_name='bank_statement_analyses')
+    op.drop_table('bank_statement_analyses')
     op.drop_index(op.f('ix_application_references_application_id'), table_name='application_references')
     op.drop_table('application_references')
     op.drop_index(op.f('ix_application_documents_application_id'), table_name='application_documents')
     op.drop_table('application_documents')
     op.drop_table('merchant_category_products')
+    op.drop_table('collection_account_payments')
     op.drop_index('ix_applications_status', table_name='applications')
     op.drop_index(op.f('ix_applications_product_id'), table_name='applications')
     op.drop_index(op.f('ix_applications_customer_id'), table_name='applications')
@@ -617,11 +1020,26 @@ def downgrade() -> None:
     op.drop_index('uq_contact_points_active_address', table_name='contact_points', postgresql_where=sa.text('active'))
     op.drop_index(op.f('ix_contact_points_customer_id'), table_name='contact_points')
     op.drop_table('contact_points')
+    op.drop_index('ix_contact_holds_customer', table_name='contact_holds')
+    op.drop_table('contact_holds')
+    op.drop_index('ix_contact_attempts_customer', table_name='contact_attempts')
+    op.drop_table('contact_attempts')
+    op.drop_index('ix_contact_approvals_customer', table_name='contact_approvals')
+    op.drop_table('contact_approvals')
     op.drop_index('ix_consents_lookup', table_name='consents')
     op.drop_table('consents')
+    op.drop_table('collector_capacities')
+    op.drop_index(op.f('ix_collection_accounts_national_id_hash'), table_name='collection_accounts')
+    op.drop_index(op.f('ix_collection_accounts_customer_id'), table_name='collection_accounts')
+    op.drop_table('collection_accounts')
+    op.drop_index('ix_channel_opt_outs_lookup', table_name='channel_opt_outs')
+    op.drop_table('channel_opt_outs')
     op.drop_table('staff_users')
     op.drop_index('ix_servicing_runs_as_of', table_name='servicing_runs')
     op.drop_table('servicing_runs')
+    op.drop_table('scoring_routing')
+    op.drop_table('scorecards')
+    op.drop_table('rule_sets')
     op.drop_index(op.f('ix_payment_intents_loan_id'), table_name='payment_intents')
     op.drop_index(op.f('ix_payment_intents_customer_id'), table_name='payment_intents')
     op.drop_table('payment_intents')
@@ -638,7 +1056,11 @@ def downgrade() -> None:
     op.drop_index('ix_journal_entries_source', table_name='journal_entries')
     op.drop_index(op.f('ix_journal_entries_effective_date'), table_name='journal_entries')
     op.drop_table('journal_entries')
+    op.drop_table('delinquency_snapshots')
+    op.drop_table('delinquency_runs')
     op.drop_table('customers')
+    op.drop_index(op.f('ix_collection_imports_lender_code'), table_name='collection_imports')
+    op.drop_table('collection_imports')
     op.drop_index('ix_audit_events_entity', table_name='audit_events')
     op.drop_table('audit_events')
     op.drop_index(op.f('ix_accounts_parent_id'), table_name='accounts')

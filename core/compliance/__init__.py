@@ -1,0 +1,1 @@
+"""Contact compliance: whether, when and how a borrower may be contacted."""

@@ -1,0 +1,1 @@
+"""Credit decisioning: scorecards, business rules, the decision engine and its monitoring."""
