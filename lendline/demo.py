@@ -31,6 +31,7 @@ from core.loans.calendar import add_months
 from core.loans.models import Instalment
 from core.money import Money
 from core.products.catalogue import install_catalogue
+from core.scoring.install import install_decisioning
 from core.staff.models import Role, StaffUser
 from core.staff.service import create_staff
 
@@ -127,6 +128,7 @@ async def seed(session: AsyncSession, *, cipher: FieldCipher, secret: str, lende
                            actor=ACTOR)
     await ensure_chart(session)
     await install_catalogue(session, actor=ACTOR)
+    await install_decisioning(session, now=dt.datetime.combine(today, dt.time(6), tzinfo=dt.UTC))
     rng = random.Random(2026)
     seeder = _Seeder(session, cipher=cipher, secret=secret, lender=lender_name, today=today)
     for number, scenario in enumerate(SCENARIOS):

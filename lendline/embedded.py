@@ -31,7 +31,8 @@ class EmbeddedPostgres:
 
         self.data_dir = _short(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._server: Any = pgserver.get_server(str(self.data_dir), cleanup_mode=None)
+        # "stop": the server shuts down when the last process using it exits.
+        self._server: Any = pgserver.get_server(str(self.data_dir), cleanup_mode="stop")
 
     def url(self, database: str = DATABASE) -> str:
         host = quote(str(self.data_dir), safe="")

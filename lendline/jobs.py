@@ -18,6 +18,7 @@ import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.collections.delinquency import run_delinquency
+from core.collections.settlement_progress import evaluate_open_offers
 from core.db.session import unit_of_work
 from core.loans.servicing import run_servicing
 from core.payments.ports import ApplyPayment
@@ -118,3 +119,17 @@ async def daily_delinquency(timestamp: int) -> str:
         result = await run_delinquency(session, as_of=today, time_zone=time_zone)
     log.info("delinquency run for %s: %s", today, result.cases)
     return f"{today}: {result.cases.opened} opened, {result.cases.closed} closed"
+
+
+# After the delinquency run: offers are judged on the payments servicing has applied.
+@app.periodic(cron="15 5 * * *", periodic_id="daily")
+@app.task(name="daily_settlement_offers", queue="default", queueing_lock="daily_settlements")
+async def daily_settlement_offers(timestamp: int) -> str:
+    """Judge accepted settlement offers and plans against the payments received (completed,
+    broken) and expire unaccepted ones past their deadline, for today in the lender's time
+    zone. See `core.collections.settlement_progress.evaluate_open_offers`."""
+    today = dt.datetime.fromtimestamp(timestamp, ZoneInfo(get_settings().timezone)).date()
+    async with unit_of_work(sessions()) as session:
+        moved = await evaluate_open_offers(session, as_of=today, actor="system:settlements")
+    log.info("settlement offers judged for %s: %s", today, moved)
+    return f"{today}: " + ", ".join(f"{status.value} {count}" for status, count in moved.items())

@@ -1,25 +1,30 @@
 """Credit decisions on applications, staff overrides of referrals, and accepting an offer.
 
-The decision engine records its outcome with `record_decision`; staff decide referred
-applications with `record_staff_decision`, which keeps the engine's trace inside theirs.
-An approval or counter-offer is an offer: amount, term and rate checked against the
-product and the risk band (`offers.offer_terms`), valid until `expires_on`.
+A decision is recorded with `record_decision`, or many at once with `record_decisions` (the
+decision engine's batches), which checks each exactly as `record_decision` does; staff
+decide referred applications with `record_staff_decision`, which keeps the engine's trace
+inside theirs. An approval or counter-offer is an offer: amount, term and rate checked
+against the product and the risk band (`offers.offer_terms`), valid until `expires_on`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.applications.lifecycle import DECISIONS, Status, check_transition, describe
 from core.applications.models import Application
+from core.applications.moves import Move, move_many
 from core.applications.offers import offer_terms
 from core.applications.repository import check_time, json_safe, load_application, move
-from core.errors import ConflictError, InvalidTransition, ValidationError
+from core.errors import ConflictError, InvalidTransition, NotFoundError, ValidationError
 from core.money import Money
 from core.products.models import LoanProduct
 from core.products.spec import BANDS
@@ -64,6 +69,46 @@ async def _offer(
             "offered_rate": terms.annual_rate}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionRecord:
+    """One decision for `record_decisions`: the arguments `record_decision` takes for it."""
+
+    application_id: int
+    outcome: Status | str
+    trace: Mapping[str, Any]
+    offered_amount: Money | None = None
+    offered_term: int | None = None
+    offered_rate: Decimal | None = None
+    risk_band: str | None = None
+    expires_on: dt.date | None = None
+
+
+async def _checked(
+    session: AsyncSession, application: Application, record: DecisionRecord, decided: Status,
+    *, actor: str, today: dt.date,
+) -> dict[str, Any]:
+    """The changes `record` makes to `application`, after every check of `record_decision`."""
+    check_transition(application.reference, application.status, decided)
+    band = _band(record.risk_band) or application.risk_band
+    changes: dict[str, Any] = {
+        "decision_outcome": decided, "decision_trace": json_safe(record.trace),
+        "decided_by": actor, "risk_band": band, "offered_amount": None, "offered_term": None,
+        "offered_rate": None, "expires_on": None,
+    }
+    offer = (record.offered_amount, record.offered_term, record.offered_rate)
+    if decided in _OFFERS:
+        amount, term, rate = offer
+        changes.update(await _offer(session, application, decided, band=band, today=today,
+                                    amount=amount, term=term, rate=rate))
+        valid_until = record.expires_on or today + dt.timedelta(days=OFFER_VALID_DAYS)
+        if valid_until < today:
+            raise ValidationError("An offer cannot expire before it is made.")
+        changes["expires_on"] = valid_until
+    elif (*offer, record.expires_on) != (None, None, None, None):
+        raise ValidationError(f"A {decided.value} decision makes no offer; leave the offer out.")
+    return changes
+
+
 async def record_decision(
     session: AsyncSession, *, application_id: int, outcome: Status | str,
     trace: Mapping[str, Any], actor: str, now: dt.datetime, offered_amount: Money | None = None,
@@ -81,26 +126,57 @@ async def record_decision(
     ValidationError for an offer outside the product or the band.
     """
     check_time(now)
+    record = DecisionRecord(
+        application_id=application_id, outcome=outcome, trace=trace,
+        offered_amount=offered_amount, offered_term=offered_term, offered_rate=offered_rate,
+        risk_band=risk_band, expires_on=expires_on)
     decided = _outcome(outcome)
     application = await load_application(session, application_id, for_update=True)
-    check_transition(application.reference, application.status, decided)
-    band = _band(risk_band) or application.risk_band
-    changes: dict[str, Any] = {
-        "decision_outcome": decided, "decision_trace": json_safe(trace), "decided_by": actor,
-        "risk_band": band, "offered_amount": None, "offered_term": None, "offered_rate": None,
-        "expires_on": None,
-    }
-    if decided in _OFFERS:
-        today = now.date()
-        changes.update(await _offer(session, application, decided, band=band, today=today,
-                                    amount=offered_amount, term=offered_term, rate=offered_rate))
-        valid_until = expires_on or today + dt.timedelta(days=OFFER_VALID_DAYS)
-        if valid_until < today:
-            raise ValidationError("An offer cannot expire before it is made.")
-        changes["expires_on"] = valid_until
-    elif (offered_amount, offered_term, offered_rate, expires_on) != (None, None, None, None):
-        raise ValidationError(f"A {decided.value} decision makes no offer; leave the offer out.")
+    changes = await _checked(session, application, record, decided, actor=actor,
+                             today=now.date())
     return await move(session, application, decided, actor=actor, now=now, changes=changes)
+
+
+async def record_decisions(
+    session: AsyncSession, *, decisions: Sequence[DecisionRecord], actor: str, now: dt.datetime
+) -> list[Application]:
+    """Record many credit decisions at once; the applications, in the order given.
+
+    Each decision is checked exactly as `record_decision` checks one, and each application
+    ends up as `record_decision` would leave it, with the same audit event. The applications
+    are locked with one query (in id order), and when every decision has passed, all are
+    updated in one flush and their audit events inserted with one multi-row statement.
+    Raises, and writes nothing, if any decision fails: ValidationError (naming the
+    application) for a repeated application or anything `record_decision` refuses as
+    invalid, NotFoundError for an unknown id, InvalidTransition for an application that
+    cannot take its decision.
+    """
+    check_time(now)
+    if not decisions:
+        return []
+    ids = [record.application_id for record in decisions]
+    repeated = [i for i, count in Counter(ids).items() if count > 1]
+    if repeated:
+        raise ValidationError(f"Application id {repeated[0]} appears twice; record one "
+                              "decision per application.")
+    found = {a.id: a for a in await session.scalars(
+        select(Application).where(Application.id.in_(ids)).order_by(Application.id)
+        .with_for_update())}
+    moves = []
+    for record in decisions:
+        application = found.get(record.application_id)
+        if application is None:
+            raise NotFoundError(f"There is no application with id {record.application_id}.")
+        try:
+            decided = _outcome(record.outcome)
+            changes = await _checked(session, application, record, decided, actor=actor,
+                                     today=now.date())
+        except ValidationError as error:
+            raise ValidationError(f"Application {application.reference}: {error.message}"
+                                  ) from None
+        moves.append(Move(application, decided, changes))
+    await move_many(session, moves, actor=actor, now=now)
+    return [move.application for move in moves]
 
 
 async def record_staff_decision(

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import ValidationError
 from core.ledger.drafts import Prepared
-from core.ledger.lines import Line
 from core.ledger.models import Account, JournalEntry
 
 INSERT_JOURNAL = text(
@@ -112,7 +111,13 @@ async def insert_journal(
         for p in prepared
     ]
     lines = [
-        [n, accounts[line.account], *_sides(line), line.loan_id]
+        [
+            n,
+            accounts[line.account],
+            "0" if line.debit is None else str(line.debit.amount),
+            "0" if line.credit is None else str(line.credit.amount),
+            line.loan_id,
+        ]
         for n, p in enumerate(prepared, start=1)
         for line in p.draft.lines
     ]
@@ -120,12 +125,6 @@ async def insert_journal(
         INSERT_JOURNAL, {"actor": actor, "entries": _compact(entries), "lines": _compact(lines)}
     )
     return {key: entry_id for entry_id, key in rows}
-
-
-def _sides(line: Line) -> tuple[str, str]:
-    """Debit and credit as decimal strings, the empty side "0"."""
-    amount = str(line.amount.amount)
-    return (amount, "0") if line.is_debit else ("0", amount)
 
 
 def _compact(rows: Sequence[Sequence[object]]) -> str:

@@ -21,15 +21,10 @@ receivable / interest income) for the whole scope.
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import ROUND_DOWN, Decimal
-
 from core.ledger import rules
 from core.loans.bulk import Run
 from core.loans.models import Component, TransactionType
 from core.money import Money
-
-CENT = Decimal("0.01")
 
 _TARGET = """
     i.interest_carried + COALESCE(
@@ -60,20 +55,6 @@ WITH changed AS (
 INSERT INTO svc_rows (kind, loan_id, instalment_id, component, amount)
 SELECT 'accrual', loan_id, id, 'interest', amount FROM changed
 """
-
-
-def accrued_through(
-    *, interest_due: Decimal, interest_carried: Decimal, period_start: dt.date,
-    due_date: dt.date, through: dt.date,
-) -> Decimal:
-    """The interest an instalment has earned by the end of `through` (the formula above)."""
-    days = (due_date - period_start).days
-    if days == 0:
-        return interest_due
-    elapsed = min(max((through - period_start).days, 0), days)
-    spread_cents = int((interest_due - interest_carried) / CENT)
-    earned = Decimal(spread_cents * elapsed // days) * CENT
-    return (interest_carried + earned).quantize(CENT, rounding=ROUND_DOWN)
 
 
 async def accrue(run: Run) -> Money:

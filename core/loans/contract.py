@@ -6,7 +6,7 @@ the terms as JSON, see `terms_to_json`), so a later change to the product never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -148,8 +148,3 @@ def terms_from_json(data: dict[str, Any]) -> LoanTerms:
         rounding_multiple=Decimal(multiple) if multiple is not None else None,
         financed_fees=Money.of(fees, currency) if fees is not None else None,
     )
-
-
-def with_rate(terms: LoanTerms, annual_rate: Decimal | None) -> LoanTerms:
-    """`terms` at another rate (a counter-offer's), or unchanged for None."""
-    return terms if annual_rate is None else replace(terms, annual_rate=annual_rate)

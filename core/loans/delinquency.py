@@ -14,20 +14,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from core.ledger import rules
 from core.loans.bulk import FULLY_PAID_SQL, UNPAID_SQL, Run
 from core.loans.models import Component, TransactionType
 from core.money import Money
-
-
-def days_past_due(oldest_unpaid_due_date: dt.date | None, as_of: dt.date) -> int:
-    """The rule above, for one loan."""
-    if oldest_unpaid_due_date is None:
-        return 0
-    return max((as_of - oldest_unpaid_due_date).days, 0)
-
 
 _FALL_DUE = f"""
 UPDATE loan_instalments i

@@ -197,20 +197,6 @@ class Instalment(IdMixin, Base):
     created_by_transaction_id: Mapped[int | None] = mapped_column(BigInteger)
     cancelled_by_transaction_id: Mapped[int | None] = mapped_column(BigInteger)
 
-    @property
-    def unpaid(self) -> Decimal:
-        """What is still owed on this row, counting only interest accrued so far."""
-        return (
-            self.principal_due
-            - self.principal_paid
-            + self.interest_accrued
-            - self.interest_paid
-            + self.fee_due
-            - self.fee_paid
-            + self.penalty_due
-            - self.penalty_paid
-        )
-
 
 class LoanTransaction(IdMixin, CreatedAtMixin, Base):
     """One event on a loan. `balance_change` is its signed effect on the total the borrower

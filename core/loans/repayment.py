@@ -111,7 +111,6 @@ async def _prepay(
                 first_due=future[0].due_date, term=len(future),
             )
             schedule = shortened(terms, future)
-            assert schedule is not None  # a positive principal always has a schedule
             added = schedule_rows(
                 loan, schedule, version=version, created_by=by,
                 due_dates=[r.due_date for r in future][: len(schedule.instalments)],

@@ -84,10 +84,10 @@ def cancel(rows: Sequence[Instalment], *, by: int) -> None:
         row.cancelled_by_transaction_id = by
 
 
-def shortened(terms: LoanTerms, remaining: Sequence[Instalment]) -> Schedule | None:
-    """The shortest schedule of `terms` (over the same calendar as `remaining`) whose
-    instalments are no larger than the largest of `remaining`: a prepayment keeps the
-    instalment and shortens the loan. None when `terms` has nothing to schedule."""
+def shortened(terms: LoanTerms, remaining: Sequence[Instalment]) -> Schedule:
+    """The shortest schedule of `terms` (at most as long as `remaining`) whose instalments
+    are no larger than the largest of `remaining`: a prepayment keeps the instalment and
+    shortens the loan."""
     ceiling = max(r.principal_due + r.interest_due for r in remaining)
     low, high = 1, len(remaining)
     best: Schedule | None = None

@@ -4,10 +4,11 @@ Two steps, because pricing depends on the score:
 - `base_facts` (before scoring): the amount and term under consideration, debt payments
   already owed, the income used for affordability, ratios to income, occupation benchmarks;
 - `priced_facts` (after scoring): the band's eligibility, limit and rate, the new loan's
-  instalment (quoted through `core.products.quote.quote_terms` and scheduled by
-  `core.loans.schedule.build_schedule`; an amount above the band's limit is priced as if
-  the limit allowed it, so affordability is still measured), the debt-service ratio with
-  it, age at maturity.
+  instalment (quoted through `core.products.quote.quote_terms`; the largest instalment
+  `core.loans.schedule.build_schedule` would give, worked out by
+  `core.scoring.instalment.largest_instalment` without building the schedule; an amount
+  above the band's limit is priced as if the limit allowed it, so affordability is still
+  measured), the debt-service ratio with it, age at maturity.
 
 Ratios are rounded half up to 4 decimal places; money to the cent. A fact that cannot be
 worked out (no income declared, a band the product does not lend to) is None (missing).
@@ -23,11 +24,11 @@ from functools import lru_cache
 from typing import Final
 
 from core.loans.calendar import step
-from core.loans.schedule import build_schedule
 from core.money import Money
 from core.products.quote import quote_terms
 from core.products.spec import ProductSpec
 from core.scoring.benchmarks import benchmark_for
+from core.scoring.instalment import largest_instalment
 from core.scoring.parser import Value
 
 _RATIO: Final = Decimal("0.0001")
@@ -119,7 +120,7 @@ def _largest_monthly(product: ProductSpec, amount: Money, term: int, band: str,
             replace(t, max_amount=product.max_amount) if t is tier else t
             for t in product.tiers))
     terms = quote_terms(product, amount=amount, term=term, band=band, start_date=start)
-    largest = max(row.total.amount for row in build_schedule(terms).instalments)
+    largest = largest_instalment(terms)
     per_year = product.frequency.periods_per_year
     return (largest * per_year / 12).quantize(_CENT, rounding=ROUND_HALF_UP)
 

@@ -4,10 +4,12 @@
 each applicant to a scorecard (champion/challenger), decides (`core.scoring.assess`),
 scores the shadow scorecards for the trace, stores one `CreditDecision` per application (the
 complete trace) and records the outcome on the application through
-`core.applications.decisions.record_decision` with the trace's summary (outcome, reasons,
+`core.applications.decisions.record_decisions` with the trace's summary (outcome, reasons,
 versions, fired rules and the decision row's id), all in the caller's transaction. Every
 application is checked before anything is written: one that is not SUBMITTED makes the
-whole call fail with InvalidTransition and write nothing.
+whole call fail with InvalidTransition and write nothing. Writing a batch takes a fixed
+handful of statements whatever its size: the decision rows in one multi-row INSERT, the
+applications' updates in one flush and their audit events in one more INSERT.
 
 `evaluate_application` runs the same steps without writing (what-if, reproducibility).
 The same inputs with the same versions always give the same decision and trace.
@@ -24,7 +26,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.applications.decisions import record_decision
+from core.applications.decisions import DecisionRecord, record_decisions
 from core.applications.lifecycle import Status, describe
 from core.applications.models import Application
 from core.applications.repository import check_time
@@ -174,16 +176,21 @@ async def decide_applications(
     rows = [_record(e, now, actor) for e in evaluations]
     session.add_all(rows)
     await session.flush()
-    for evaluation, row in zip(evaluations, rows, strict=True):
-        decision = evaluation.decision
-        counter = decision.offer if decision.outcome is DecisionOutcome.COUNTER_OFFER else None
-        await record_decision(
-            session, application_id=row.application_id, outcome=STATUS[decision.outcome],
-            trace=summary(evaluation.trace, row.id), actor=actor, now=now,
-            risk_band=row.band, offered_amount=None if counter is None else counter.amount,
-            offered_term=None if counter is None else counter.term,
-        )
+    await record_decisions(session, decisions=[
+        _outcome_of(evaluation, row) for evaluation, row in zip(evaluations, rows, strict=True)
+    ], actor=actor, now=now)
     return rows
+
+
+def _outcome_of(evaluation: Evaluation, row: CreditDecision) -> DecisionRecord:
+    """What the application records of a stored decision."""
+    decision = evaluation.decision
+    counter = decision.offer if decision.outcome is DecisionOutcome.COUNTER_OFFER else None
+    return DecisionRecord(
+        application_id=row.application_id, outcome=STATUS[decision.outcome],
+        trace=summary(evaluation.trace, row.id), risk_band=row.band,
+        offered_amount=None if counter is None else counter.amount,
+        offered_term=None if counter is None else counter.term)
 
 
 async def decide_application(

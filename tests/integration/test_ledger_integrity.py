@@ -59,8 +59,9 @@ async def raw_lines(db: AsyncSession | AsyncConnection, *legs: tuple[int, Leg]) 
     )
     params: dict[str, object] = {}
     for n, (entry_id, (code, debit, credit)) in enumerate(legs):
-        params |= {f"entry{n}": entry_id, f"code{n}": code, f"debit{n}": debit}
-        params[f"credit{n}"] = credit
+        params.update(
+            {f"entry{n}": entry_id, f"code{n}": code, f"debit{n}": debit, f"credit{n}": credit}
+        )
     await db.execute(
         text(f"INSERT INTO journal_lines (entry_id, account_id, debit, credit) VALUES {values}"),
         params,
@@ -171,9 +172,8 @@ async def test_one_insert_of_many_entries_is_refused_if_one_is_in_a_closed_perio
     assert await ledger.scalar(select(JournalEntry.id).limit(1)) is None
 
 
-async def test_a_batch_of_four_line_repayments_meets_the_database_checks(
-    ledger: AsyncSession,
-) -> None:
+async def test_a_batch_of_four_line_repayments_is_stored_as_drafted(ledger: AsyncSession) -> None:
+    awkward = "Repayment – \"Ünïcode\" \\ 'quoted'"  # survives the JSON the batch travels in
     drafts = [
         EntryDraft(
             f"pay-{n}",
@@ -185,7 +185,7 @@ async def test_a_batch_of_four_line_repayments_meets_the_database_checks(
                 interest=Money.of("300.00"),
                 principal=Money.of("800.00"),
             ),
-            "Repayment",
+            awkward,
             "payment",
             n,
         )
@@ -194,6 +194,11 @@ async def test_a_batch_of_four_line_repayments_meets_the_database_checks(
     result = await post_entries_batch(ledger, entries=drafts, actor="job:payments")
     await check_constraints(ledger)
     for entry_id in result.entry_ids:
+        entry = await ledger.get(JournalEntry, entry_id)
+        assert entry is not None and (entry.posting_key, entry.description) == (
+            f"pay-{entry.source_id}",
+            awkward,
+        )
         assert await sides(ledger, entry_id) == [
             (Decimal("1150.00"), Decimal("0.00")),
             (Decimal("0.00"), Decimal("50.00")),
@@ -240,6 +245,8 @@ async def committed_accounts(conn: AsyncConnection) -> None:
 async def test_a_line_appended_to_an_entry_committed_earlier_is_refused(
     engine: AsyncEngine,
 ) -> None:
+    """Committed for real: one transaction posts a complete entry; later ones offer it one
+    line, then a balanced pair in one statement. Each INSERT is refused, nothing is added."""
     dr, cr = TEST_ACCOUNTS
     async with engine.connect() as conn:
         try:
@@ -270,6 +277,7 @@ async def test_a_line_appended_to_an_entry_committed_earlier_is_refused(
 async def test_commit_refuses_an_incomplete_entry(
     engine: AsyncEngine, legs: list[Leg], message: str
 ) -> None:
+    """COMMIT itself runs the entry check (not `SET CONSTRAINTS`), and leaves nothing."""
     async with engine.connect() as conn:
         try:
             await committed_accounts(conn)

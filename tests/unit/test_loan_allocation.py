@@ -1,17 +1,13 @@
-"""Worked examples of how a payment is split, and of the daily accrual formula."""
+"""Worked examples of how a payment is split (`core.loans.allocation`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from decimal import Decimal
 
 import pytest
 
 from core.errors import ValidationError
-from core.loans.accrual import accrued_through
 from core.loans.allocation import Owed, Share, allocate
-from core.loans.delinquency import days_past_due
 from core.loans.models import Component
 from core.money import Money
 
@@ -77,42 +73,3 @@ def test_bad_amounts_owed_are_refused(bad: list[Owed]) -> None:
 def test_a_negative_payment_is_refused() -> None:
     with pytest.raises(ValidationError, match="negative"):
         allocate(m("-1.00"), [FIRST])
-
-
-def accrued(day: dt.date, interest: str = "92.12", carried: str = "0") -> Decimal:
-    return accrued_through(interest_due=Decimal(interest), interest_carried=Decimal(carried),
-                           period_start=FEB, due_date=MAR, through=day)
-
-
-def test_accrual_spreads_the_scheduled_interest_over_the_actual_days_rounding_down() -> None:
-    # 15 Feb → 15 Mar 2024 is 29 days (a leap year). 92.12 × 1/29 = 3.1765… → 3.17.
-    assert accrued(FEB) == Decimal("0.00")
-    assert accrued(dt.date(2024, 2, 16)) == Decimal("3.17")
-    assert accrued(dt.date(2024, 3, 1)) == Decimal("47.64")  # 92.12 × 15/29 = 47.648…
-    assert accrued(dt.date(2024, 3, 14)) == Decimal("88.94")  # 92.12 × 28/29 = 88.943…
-    assert accrued(MAR) == Decimal("92.12")  # the last day takes the rounding
-    assert accrued(dt.date(2024, 4, 30)) == Decimal("92.12")
-    assert accrued(dt.date(2024, 1, 1)) == Decimal("0.00")
-
-
-def test_daily_increments_are_never_negative_and_add_up_to_the_instalment_interest() -> None:
-    days = [FEB + dt.timedelta(days=n) for n in range(30)]
-    values = [accrued(day) for day in days]
-    increments = [b - a for a, b in itertools.pairwise(values)]
-    assert min(increments) >= 0
-    assert sum(increments) == Decimal("92.12")
-
-
-def test_interest_carried_from_an_earlier_schedule_is_accrued_from_the_start() -> None:
-    # 13.57 carried; the 92.12 − 13.57 = 78.55 earned over the period.
-    assert accrued(FEB, interest="92.12", carried="13.57") == Decimal("13.57")
-    # 13.57 + ⌊78.55 × 15/29⌋ = 13.57 + 40.62
-    assert accrued(dt.date(2024, 3, 1), carried="13.57") == Decimal("54.19")
-    assert accrued(MAR, carried="13.57") == Decimal("92.12")
-
-
-def test_days_past_due_count_from_the_oldest_unpaid_due_date() -> None:
-    assert days_past_due(None, MAR) == 0
-    assert days_past_due(MAR, MAR) == 0
-    assert days_past_due(dt.date(2024, 2, 29), dt.date(2024, 3, 31)) == 31
-    assert days_past_due(dt.date(2024, 2, 29), dt.date(2024, 2, 1)) == 0

@@ -1,0 +1,77 @@
+"""Moving many applications through the lifecycle at once, as `repository.move` moves one.
+
+For batch callers (the decision engine records up to 1,000 decisions per call). Each
+application gets what `move` gives it: the transition checked, the changes applied, the
+status and its timestamp stamped, and one audit event with the status and every changed
+field before and after. The updates go out in one flush and the audit events in one
+multi-row INSERT, instead of two flushes per application.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.applications.lifecycle import TIMESTAMP_FIELD, Status, check_transition
+from core.applications.models import Application
+from core.applications.repository import ENTITY, check_time
+from core.audit.models import AuditEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One application, the status it moves to and the fields that change with it."""
+
+    application: Application
+    target: Status
+    changes: Mapping[str, Any]
+
+
+def _audited(value: Any) -> Any:
+    """A column value as the audit trail stores it (JSON values are stored as they are)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+async def move_many(
+    session: AsyncSession, moves: Sequence[Move], *, actor: str, now: dt.datetime
+) -> None:
+    """Apply every move as `repository.move` would, with one flush and one audit INSERT.
+
+    Raises InvalidTransition, before anything changes, when the lifecycle forbids any move.
+    """
+    check_time(now)
+    for move in moves:
+        check_transition(move.application.reference, move.application.status, move.target)
+    events = []
+    for move in moves:
+        application = move.application
+        fields = {**move.changes, TIMESTAMP_FIELD[move.target]: now}
+        before = {"status": application.status,
+                  **{name: getattr(application, name) for name in fields}}
+        for name, value in fields.items():
+            setattr(application, name, value)
+        application.status = move.target
+        application.status_changed_at = now
+        events.append({
+            "actor": actor, "action": f"application.{move.target.value}", "entity_type": ENTITY,
+            "entity_id": str(application.id), "channel": None,
+            "before": {name: _audited(value) for name, value in before.items()},
+            "after": {name: _audited(value) for name, value in
+                      {"status": move.target, **fields}.items()},
+        })
+    await session.flush()
+    if events:
+        await session.execute(insert(AuditEvent), events)
