@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from admin import errors as admin_errors
 from admin.api import routers
 from core.crypto import FieldCipher
-from lendline import demo, payments
+from lendline import api_docs, demo, payments
 from lendline.services import Services, seed_demo_data, start_services
 from lendline.settings import Settings
 
@@ -55,7 +55,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         version="0.1.0",
         description="Staff and public API of the Lendline conversational lending agent.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    api_docs.install(app)
     app.state.settings = settings
     app.state.field_cipher = FieldCipher(settings.resolved_secret_key())
     admin_errors.install(app)

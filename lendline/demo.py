@@ -21,11 +21,15 @@ from core.applications import decisions, signing
 from core.applications import service as applications
 from core.applications.lifecycle import Status
 from core.applications.models import ApplicationChannel
+from core.collections.assignment import auto_assign
+from core.collections.delinquency import run_delinquency
 from core.crypto import FieldCipher
 from core.customers import consents, employment, identity
 from core.customers.models import ConsentType, ContactChannel, DocumentType, EmploymentStatus
 from core.customers.service import register_customer
-from core.ledger.chart import ensure_chart
+from core.ledger.chart import AccountCode, ensure_chart
+from core.ledger.lines import Line
+from core.ledger.posting import post_entry
 from core.loans import disbursement, repayment, restructure, servicing, settlement, writeoff
 from core.loans.calendar import add_months
 from core.loans.models import Instalment
@@ -36,6 +40,7 @@ from core.staff.models import Role, StaffUser
 from core.staff.service import create_staff
 
 ACTOR = "system:demo"
+OPENING_CAPITAL = Money.of(2_500_000)
 DEMO_PASSWORD = "lendline-demo"
 STAFF = (
     ("admin@lendline.example", "Avery Admin", Role.ADMIN),
@@ -127,6 +132,12 @@ async def seed(session: AsyncSession, *, cipher: FieldCipher, secret: str, lende
         await create_staff(session, email=email, name=name, role=role, password=DEMO_PASSWORD,
                            actor=ACTOR)
     await ensure_chart(session)
+    await post_entry(
+        session, posting_key="demo:opening-capital", effective_date=today - dt.timedelta(days=730),
+        lines=[Line.dr(AccountCode.BANK_OPERATING, OPENING_CAPITAL),
+               Line.cr(AccountCode.OWNER_CAPITAL, OPENING_CAPITAL)],
+        description="Owner's capital paid in", actor=ACTOR,
+    )
     await install_catalogue(session, actor=ACTOR)
     await install_decisioning(session, now=dt.datetime.combine(today, dt.time(6), tzinfo=dt.UTC))
     rng = random.Random(2026)
@@ -140,6 +151,8 @@ async def seed(session: AsyncSession, *, cipher: FieldCipher, secret: str, lende
     await servicing.run_servicing(session, as_of=today, actor=ACTOR)
     for loan_id, scenario in seeder.endings:
         await seeder.finish(loan_id, scenario)
+    await run_delinquency(session, as_of=today, actor=ACTOR)
+    await auto_assign(session, actor=ACTOR, now=seeder.now)
 
 
 class _Seeder:

@@ -3,20 +3,23 @@
 For batch callers (the decision engine records up to 1,000 decisions per call). Each
 application gets what `move` gives it: the transition checked, the changes applied, the
 status and its timestamp stamped, and one audit event with the status and every changed
-field before and after. The updates go out in one flush and the audit events in one
-multi-row INSERT, instead of two flushes per application.
+field before and after. Applications changing the same fields are updated with one
+executemany UPDATE by primary key (pipelined: one round trip), which also gives the loaded
+applications their new values, and the audit events are inserted with one more: a fixed
+handful of statements instead of two flushes per application.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.applications.lifecycle import TIMESTAMP_FIELD, Status, check_transition
@@ -48,23 +51,23 @@ def _audited(value: Any) -> Any:
 async def move_many(
     session: AsyncSession, moves: Sequence[Move], *, actor: str, now: dt.datetime
 ) -> None:
-    """Apply every move as `repository.move` would, with one flush and one audit INSERT.
+    """Apply every move as `repository.move` would, with one UPDATE per set of changed
+    fields and one audit INSERT.
 
     Raises InvalidTransition, before anything changes, when the lifecycle forbids any move.
     """
     check_time(now)
     for move in moves:
         check_transition(move.application.reference, move.application.status, move.target)
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     events = []
     for move in moves:
         application = move.application
         fields = {**move.changes, TIMESTAMP_FIELD[move.target]: now}
         before = {"status": application.status,
                   **{name: getattr(application, name) for name in fields}}
-        for name, value in fields.items():
-            setattr(application, name, value)
-        application.status = move.target
-        application.status_changed_at = now
+        values = {**fields, "status": move.target, "status_changed_at": now}
+        updates[tuple(values)].append({"id": application.id, **values})
         events.append({
             "actor": actor, "action": f"application.{move.target.value}", "entity_type": ENTITY,
             "entity_id": str(application.id), "channel": None,
@@ -72,6 +75,7 @@ async def move_many(
             "after": {name: _audited(value) for name, value in
                       {"status": move.target, **fields}.items()},
         })
-    await session.flush()
+    for rows in updates.values():
+        await session.execute(update(Application), rows)
     if events:
         await session.execute(insert(AuditEvent), events)

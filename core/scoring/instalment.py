@@ -44,35 +44,34 @@ _Period = tuple[Decimal, Decimal]
 def largest_instalment(terms: LoanTerms) -> Decimal:
     """The largest instalment total of `build_schedule(terms)`, to the cent; raises what
     `build_schedule` raises for these terms."""
-    fractions = _fractions(terms.calculation, terms.frequency, terms.term, terms.start_date,
-                           terms.first_due_date, terms.day_count)
+    fractions, periods = _periods(terms.calculation, terms.frequency, terms.term,
+                                  terms.start_date, terms.first_due_date, terms.day_count)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         if terms.method is InterestMethod.FLAT:
             found = _largest_flat(terms, fractions)
         else:
-            found = _largest_declining(terms, fractions)
+            found = _largest_declining(terms, periods)
     if found is None:
         return max(row.total.amount for row in build_schedule(terms).instalments)
     return found
 
 
 @lru_cache(maxsize=1024)
-def _fractions(
+def _periods(
     calculation: InterestCalculation, frequency: Frequency, term: int, start: date,
     first_due: date | None, day_count: DayCount,
-) -> tuple[Fraction, ...]:
-    """Each period as a fraction of a year (DAILY: the day count between due dates). Shared
-    by every candidate priced from the same date."""
+) -> tuple[tuple[Fraction, ...], tuple[_Period, ...]]:
+    """Each period as a fraction of a year (DAILY: the day count between due dates), also
+    as Decimal numerator and denominator. Shared by every loan priced from the same date."""
     if calculation is InterestCalculation.PER_PERIOD:
-        return (Fraction(1, frequency.periods_per_year),) * term
-    dates = due_dates(start, frequency, term, first_due=first_due)
-    previous = [start, *dates[:-1]]
-    return tuple(year_fraction(a, b, day_count) for a, b in zip(previous, dates, strict=True))
-
-
-def _periods(fractions: Sequence[Fraction]) -> list[_Period]:
-    return [(Decimal(f.numerator), Decimal(f.denominator)) for f in fractions]
+        fractions: tuple[Fraction, ...] = (Fraction(1, frequency.periods_per_year),) * term
+    else:
+        dates = due_dates(start, frequency, term, first_due=first_due)
+        previous = [start, *dates[:-1]]
+        fractions = tuple(year_fraction(a, b, day_count)
+                          for a, b in zip(previous, dates, strict=True))
+    return fractions, tuple((Decimal(f.numerator), Decimal(f.denominator)) for f in fractions)
 
 
 def _round_up(amount: Decimal, multiple: Decimal | None) -> Decimal:
@@ -100,8 +99,7 @@ def _level(terms: LoanTerms, balance: Decimal, periods: Sequence[_Period],
     return level.quantize(quantum, rounding=HALF_UP)
 
 
-def _largest_declining(terms: LoanTerms, fractions: Sequence[Fraction]) -> Decimal | None:
-    periods = _periods(fractions)
+def _largest_declining(terms: LoanTerms, periods: Sequence[_Period]) -> Decimal | None:
     rate, quantum, multiple = terms.annual_rate, exponent(terms.currency), terms.rounding_multiple
     balance = terms.financed_amount.amount
     largest = _ZERO
@@ -120,8 +118,10 @@ def _largest_declining(terms: LoanTerms, fractions: Sequence[Fraction]) -> Decim
             principal = level - interest
             if principal < 0 or principal > balance:
                 return None
-            largest = max(largest, principal + interest)
             balance -= principal
+        if first < last:
+            # Every regular row's total is (level − interest) + interest: the level, to the cent.
+            largest = max(largest, level + _ZERO.quantize(quantum))
     else:
         parts = Money(balance, terms.currency).split(last + 1 - first)
         for (numerator, denominator), part in zip(periods[first:last], parts, strict=False):

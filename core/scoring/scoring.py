@@ -83,6 +83,7 @@ class CompiledScorecard:
             [*(b.points for b in c.bins), c.missing_points] for c in spec.characteristics
         ]
         self._labels = [[*(b.label for b in c.bins), MISSING_BIN] for c in spec.characteristics]
+        self._max_points = [c.max_points for c in spec.characteristics]
         self._low, self._high = spec.min_score, spec.max_score
         self._plan = [(fact, scorer.locate, points) for fact, scorer, points
                       in zip(self._facts, self._scorers, self._points, strict=True)]
@@ -109,7 +110,7 @@ class CompiledScorecard:
             points = self._points[i][index]
             unclamped += points
             lines.append(Line(characteristic.fact, characteristic.label, value,
-                              self._labels[i][index], points, characteristic.max_points,
+                              self._labels[i][index], points, self._max_points[i],
                               characteristic.reason))
         total = min(max(unclamped, self._low), self._high)
         return ScoreResult(total, unclamped, self.spec.base_score, self.spec.band_for(total),

@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.applications.models import Application
+from core.collections.models import CollectionCase
 from core.crypto import FieldCipher
 from core.customers.contacts import find_customer_by_contact
 from core.customers.models import ContactChannel, Customer
+from core.ledger.chart import AccountCode
 from core.ledger.reports import balance_sheet, trial_balance
 from core.loans.models import Loan, LoanStatus
 from core.loans.subledger import balance_drift, reconcile_subledger
@@ -73,6 +75,15 @@ async def test_demo_lender_is_seeded_once_and_consistent(session: AsyncSession) 
     assert trial.total_debit == trial.total_credit
     sheet = await balance_sheet(session, as_of=TODAY)
     assert sheet.balances
+    bank = next(row for row in trial.rows if row.code == AccountCode.BANK_OPERATING)
+    assert bank.balance.amount > 0, "the lender lends out of paid-in capital"
+
+    cases = list(await session.scalars(select(CollectionCase)))
+    in_arrears = [loan for loan in loans if loan.status is LoanStatus.ACTIVE
+                  and loan.days_past_due > 0]
+    assert len(cases) >= len(in_arrears) > 0
+    assert all(case.assigned_to is not None for case in cases)
+
     reconciliation = await reconcile_subledger(session, as_of=TODAY)
     assert reconciliation.matched, reconciliation.differences
     assert await balance_drift(session) == []
