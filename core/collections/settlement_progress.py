@@ -41,17 +41,14 @@ from core.collections.settlement_queries import load_offer, offer_instalments, v
 from core.errors import ValidationError
 from core.ledger import rules
 from core.ledger.lines import Line
-from core.loans.allocation import ORDER
 from core.loans.models import (
     Component,
-    Instalment,
-    InstalmentStatus,
     Loan,
     LoanStatus,
     LoanTransaction,
     TransactionType,
 )
-from core.loans.settlement import owed_total
+from core.loans.settlement import owed_total, pay_everything, split_in_payment_order
 from core.loans.transactions import (
     Posting,
     instalments,
@@ -105,37 +102,6 @@ def _missed(rows: Sequence[SettlementInstalment], grace: int,
     return None
 
 
-def _pay_off(rows: Sequence[Instalment], on: dt.date, currency: str
-             ) -> tuple[dict[Component, Money], list[Posting]]:
-    """Mark every live instalment paid; what was left, by component, and the postings."""
-    left = {component: Money.zero(currency) for component in ORDER}
-    postings = []
-    for row in rows:
-        owed = {Component.PENALTY: row.penalty_due - row.penalty_paid,
-                Component.FEE: row.fee_due - row.fee_paid,
-                Component.INTEREST: row.interest_accrued - row.interest_paid,
-                Component.PRINCIPAL: row.principal_due - row.principal_paid}
-        for component, amount in owed.items():
-            if amount:
-                left[component] += Money.of(amount, currency)
-                postings.append(Posting(row.id, component, Money.of(amount, currency)))
-        row.penalty_paid, row.fee_paid = row.penalty_due, row.fee_due
-        row.interest_paid, row.principal_paid = row.interest_accrued, row.principal_due
-        row.status, row.paid_on = InstalmentStatus.PAID, on
-    return left, postings
-
-
-def _split(parts: dict[Component, Money], first: Money
-           ) -> tuple[dict[Component, Money], dict[Component, Money]]:
-    """`first` taken out of `parts` in payment order: (what it covers, what is left)."""
-    taken, rest, budget = {}, {}, first
-    for component in ORDER:
-        taken[component] = budget.min(parts[component])
-        rest[component] = parts[component] - taken[component]
-        budget -= taken[component]
-    return taken, rest
-
-
 async def _settle_loan(session: AsyncSession, offer: SettlementOffer, as_of: dt.date,
                        actor: str) -> tuple[Money, LoanTransaction | None]:
     """Settle the offer's loan on `as_of`, forgiving what the credit balance does not pay."""
@@ -150,10 +116,10 @@ async def _settle_loan(session: AsyncSession, offer: SettlementOffer, as_of: dt.
         return Money.zero(loan.currency), None
     before = owed_total(loan)
     rows = await instalments(session, loan.id)
-    parts, postings = _pay_off(rows, as_of, loan.currency)
+    parts, postings = pay_everything(rows, as_of, loan.currency)
     owed = total(list(parts.values()), loan.currency)
     used = Money.of(loan.credit_balance, loan.currency).min(owed)
-    from_credit, forgiven = _split(parts, used)
+    from_credit, forgiven = split_in_payment_order(parts, used)
     forgiven_total = total(list(forgiven.values()), loan.currency)
     lines: list[Line] = []
     if used:

@@ -128,8 +128,9 @@ async def settlement_quote(
     return result
 
 
-def _split(parts: dict[Component, Money], first: Money) -> tuple[dict[Component, Money],
-                                                                    dict[Component, Money]]:
+def split_in_payment_order(
+    parts: dict[Component, Money], first: Money
+) -> tuple[dict[Component, Money], dict[Component, Money]]:
     """Take `first` out of `parts` in payment order: (what it covers, what is left)."""
     taken: dict[Component, Money] = {}
     left: dict[Component, Money] = {}
@@ -153,7 +154,11 @@ def _receipt(parts: dict[Component, Money], received: Money, loan_id: int,
     )
 
 
-def _pay_everything(rows: Sequence[Instalment], on: dt.date, currency: str) -> list[Posting]:
+def pay_everything(
+    rows: Sequence[Instalment], on: dt.date, currency: str
+) -> tuple[dict[Component, Money], list[Posting]]:
+    """Mark every live instalment paid on `on`: what was left by component, and the postings."""
+    left = {component: Money.zero(currency) for component in ORDER}
     postings = []
     for row in rows:
         owed = {
@@ -164,11 +169,12 @@ def _pay_everything(rows: Sequence[Instalment], on: dt.date, currency: str) -> l
         }
         for component, amount in owed.items():
             if amount:
+                left[component] += Money.of(amount, currency)
                 postings.append(Posting(row.id, component, Money.of(amount, currency)))
         row.penalty_paid, row.fee_paid = row.penalty_due, row.fee_due
         row.interest_paid, row.principal_paid = row.interest_accrued, row.principal_due
         row.status, row.paid_on = InstalmentStatus.PAID, on
-    return postings
+    return left, postings
 
 
 async def settle(
@@ -223,14 +229,14 @@ async def close_with(
     """Settle a locked, up-to-date ACTIVE loan with `quote` (the body of `settle`)."""
     rows = await instalments(session, loan.id)
     before = owed_total(loan)
-    postings = _pay_everything(rows, quote.as_of, loan.currency)
+    _, postings = pay_everything(rows, quote.as_of, loan.currency)
     postings.append(Posting(None, Component.FEE, quote.settlement_fee))
     postings.append(Posting(None, Component.CREDIT, -quote.credit))
     parts = {
         Component.PENALTY: quote.penalties, Component.FEE: quote.fees + quote.settlement_fee,
         Component.INTEREST: quote.interest, Component.PRINCIPAL: quote.principal,
     }
-    from_credit, from_cash = _split(parts, quote.credit)
+    from_credit, from_cash = split_in_payment_order(parts, quote.credit)
     lines = [
         *(rules.charge(loan_id=loan.id, amount=quote.settlement_fee, kind=rules.ChargeKind.FEE)
           if quote.settlement_fee else []),
