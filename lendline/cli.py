@@ -1,4 +1,4 @@
-"""The `lendline` command: serve, worker, migrate."""
+"""The `lendline` command: serve, worker, migrate, revision."""
 
 from __future__ import annotations
 
@@ -45,6 +45,21 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def _revision(settings: Settings, args: argparse.Namespace) -> None:
+    from alembic import command
+
+    from core.db.migrate import alembic_config
+    from lendline.services import start_services
+
+    async def database() -> str:
+        services = await start_services(settings)
+        await services.close()
+        return services.database_url
+
+    command.revision(alembic_config(asyncio.run(database())), message=args.message,
+                     autogenerate=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lendline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     migrate.set_defaults(run=_migrate)
+
+    revision = commands.add_parser(
+        "revision", help="write a new migration from the models' difference to the database"
+    )
+    revision.add_argument("-m", "--message", required=True)
+    revision.set_defaults(run=_revision)
     return parser
 
 

@@ -33,6 +33,7 @@ from core.ledger.posting import post_entry
 from core.loans import disbursement, repayment, restructure, servicing, settlement, writeoff
 from core.loans.calendar import add_months
 from core.loans.models import Instalment
+from core.loans.provisioning import run_provisioning
 from core.money import Money
 from core.products.catalogue import install_catalogue
 from core.scoring.install import install_decisioning
@@ -149,6 +150,7 @@ async def seed(session: AsyncSession, *, cipher: FieldCipher, secret: str, lende
         elif scenario.kind != "customer_only":
             await seeder.loan(customer_id, scenario)
     await servicing.run_servicing(session, as_of=today, actor=ACTOR)
+    await run_provisioning(session, as_of=today, actor=ACTOR)
     for loan_id, scenario in seeder.endings:
         await seeder.finish(loan_id, scenario)
     await run_delinquency(session, as_of=today, actor=ACTOR)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.collections.delinquency import run_delinquency
 from core.collections.settlement_progress import evaluate_open_offers
 from core.db.session import unit_of_work
+from core.loans.provisioning import run_provisioning
 from core.loans.servicing import run_servicing
 from core.payments.ports import ApplyPayment
 from core.payments.service import process_event
@@ -133,3 +134,22 @@ async def daily_settlement_offers(timestamp: int) -> str:
         moved = await evaluate_open_offers(session, as_of=today, actor="system:settlements")
     log.info("settlement offers judged for %s: %s", today, moved)
     return f"{today}: " + ", ".join(f"{status.value} {count}" for status, count in moved.items())
+
+
+# Daily at 05:10 UTC (01:10 in Port of Spain), after servicing and delinquency, posting only on
+# the last day of the month: the allowance is a month-end figure, and a daily check rather
+# than a day-of-month cron keeps that right whatever the month's length and time zone.
+@app.periodic(cron="10 5 * * *", periodic_id="daily")
+@app.task(name="monthly_provisioning", queue="default", queueing_lock="monthly_provisioning")
+async def monthly_provisioning(timestamp: int) -> str:
+    """On the last day of the month in the lender's time zone, bring the allowance for loan
+    losses to what the book requires (one entry keyed `provision:{date}`; a rerun posts
+    nothing); on other days do nothing. See `core.loans.provisioning.run_provisioning`."""
+    today = dt.datetime.fromtimestamp(timestamp, ZoneInfo(get_settings().timezone)).date()
+    if (today + dt.timedelta(days=1)).month == today.month:
+        return f"{today}: not the last day of the month"
+    async with unit_of_work(sessions()) as session:
+        result = await run_provisioning(session, as_of=today)
+    log.info("provisioning as of %s: required %s, change %s", today, result.required,
+             result.change)
+    return f"{today}: allowance {result.required} (change {result.change})"

@@ -2,7 +2,8 @@
 
 A write-off moves the principal, interest receivable, fees and penalties of a loan out of
 the books through the allowance for loan losses (`core.ledger.rules.write_off`: the
-allowance absorbs the principal, write-off expense the rest) and leaves the loan
+allowance absorbs the principal as far as its credit balance on the date goes, write-off
+expense the rest, so the allowance never turns into a debit balance) and leaves the loan
 WRITTEN_OFF with zero balances. Its instalments are left as they were, so reversing the
 write-off restores the loan exactly. Money collected later is a recovery: bank (or clearing)
 against recoveries income, up to the amount written off.
@@ -19,6 +20,7 @@ from core.audit import trail
 from core.errors import ConflictError, ValidationError
 from core.ledger import rules
 from core.loans.models import Component, Loan, LoanStatus, LoanTransaction, TransactionType
+from core.loans.provisioning import allowance_balance
 from core.loans.transactions import (
     Posting,
     check_key,
@@ -43,7 +45,8 @@ async def write_off(
     """Write off an ACTIVE loan on `as_of` after servicing it through that date.
 
     Records a WRITE_OFF transaction with one loan-level allocation per component, posts the
-    write-off entry and audits `loan.written_off`. Refused, changing nothing, for a loan that
+    write-off entry (the allowance used: the principal, or the allowance's credit balance on
+    `as_of` when that is smaller; write-off expense the rest) and audits `loan.written_off`. Refused, changing nothing, for a loan that
     is not active or still holds a credit balance (`ConflictError`), a missing reason or
     nothing to write off (`ValidationError`). A retry with the same key returns the first.
     """
@@ -76,10 +79,12 @@ async def write_off(
         written_off = sum(parts.values(), Money.zero(loan.currency))
         if not written_off:
             raise ValidationError(f"Loan {loan.number} owes nothing to write off.")
+        available = await allowance_balance(session, as_of=as_of, currency=loan.currency)
+        allowance_used = min(parts[Component.PRINCIPAL], max(available, money(0)))
         lines = rules.write_off(
             loan_id=loan.id, principal=parts[Component.PRINCIPAL],
             interest=parts[Component.INTEREST], fees=parts[Component.FEE],
-            penalties=parts[Component.PENALTY],
+            penalties=parts[Component.PENALTY], allowance_used=allowance_used,
         )
         loan.status, loan.closed_on = LoanStatus.WRITTEN_OFF, as_of
         loan.written_off_amount = written_off.amount
@@ -96,7 +101,7 @@ async def write_off(
             session, actor=actor, action="loan.written_off", entity_type="loan",
             entity_id=loan.id, before={"status": LoanStatus.ACTIVE},
             after={"status": loan.status, "amount": written_off.amount, "reason": reason,
-                   "transaction_id": transaction.id},
+                   "allowance_used": allowance_used.amount, "transaction_id": transaction.id},
         )
         return transaction
 

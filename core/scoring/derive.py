@@ -75,7 +75,7 @@ def _number(facts: Mapping[str, Value], name: str) -> Decimal | None:
 def _ratio(top: Decimal | None, bottom: Decimal | None) -> Decimal | None:
     if top is None or bottom is None or bottom <= 0:
         return None
-    return (top / bottom).quantize(_RATIO, rounding=ROUND_HALF_UP)
+    return (top / bottom).quantize(_RATIO, ROUND_HALF_UP)
 
 
 def base_facts(applicant: Applicant, amount: Money, term: int) -> dict[str, Value]:

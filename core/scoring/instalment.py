@@ -96,16 +96,17 @@ def _level(terms: LoanTerms, balance: Decimal, periods: Sequence[_Period],
             annuity += growth
             growth *= _ONE + rate * numerator / denominator
         level = balance * growth / annuity
-    return level.quantize(quantum, rounding=HALF_UP)
+    return level.quantize(quantum, HALF_UP)
 
 
 def _largest_declining(terms: LoanTerms, periods: Sequence[_Period]) -> Decimal | None:
+    # Decimal.quantize is given its rounding positionally: as a keyword it costs twice as much.
     rate, quantum, multiple = terms.annual_rate, exponent(terms.currency), terms.rounding_multiple
     balance = terms.financed_amount.amount
     largest = _ZERO
     first, last = terms.deferred_instalments, len(periods) - 1
     for index, (numerator, denominator) in enumerate(periods[:first]):
-        accrued = (balance * rate * numerator / denominator).quantize(quantum, rounding=HALF_UP)
+        accrued = (balance * rate * numerator / denominator).quantize(quantum, HALF_UP)
         if index < terms.interest_grace:
             balance += accrued  # capitalised: nothing is paid
         else:
@@ -113,8 +114,7 @@ def _largest_declining(terms: LoanTerms, periods: Sequence[_Period]) -> Decimal 
     if terms.method is InterestMethod.DECLINING_EQUAL_INSTALMENT:
         level = _round_up(_level(terms, balance, periods[first:], quantum), multiple)
         for numerator, denominator in periods[first:last]:
-            interest = (balance * rate * numerator / denominator).quantize(quantum,
-                                                                          rounding=HALF_UP)
+            interest = (balance * rate * numerator / denominator).quantize(quantum, HALF_UP)
             principal = level - interest
             if principal < 0 or principal > balance:
                 return None
@@ -125,15 +125,14 @@ def _largest_declining(terms: LoanTerms, periods: Sequence[_Period]) -> Decimal 
     else:
         parts = Money(balance, terms.currency).split(last + 1 - first)
         for (numerator, denominator), part in zip(periods[first:last], parts, strict=False):
-            interest = (balance * rate * numerator / denominator).quantize(quantum,
-                                                                          rounding=HALF_UP)
+            interest = (balance * rate * numerator / denominator).quantize(quantum, HALF_UP)
             principal = _round_up(part.amount + interest, multiple) - interest
             if principal < 0 or principal > balance:
                 return None
             largest = max(largest, principal + interest)
             balance -= principal
     numerator, denominator = periods[last]
-    interest = (balance * rate * numerator / denominator).quantize(quantum, rounding=HALF_UP)
+    interest = (balance * rate * numerator / denominator).quantize(quantum, HALF_UP)
     return max(largest, balance + interest)
 
 

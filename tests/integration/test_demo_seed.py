@@ -77,6 +77,9 @@ async def test_demo_lender_is_seeded_once_and_consistent(session: AsyncSession) 
     assert sheet.balances
     bank = next(row for row in trial.rows if row.code == AccountCode.BANK_OPERATING)
     assert bank.balance.amount > 0, "the lender lends out of paid-in capital"
+    allowance = next(row for row in trial.rows
+                     if row.code == AccountCode.ALLOWANCE_FOR_LOAN_LOSSES)
+    assert allowance.balance.amount <= 0, "provisioning builds the allowance before write-offs"
 
     cases = list(await session.scalars(select(CollectionCase)))
     in_arrears = [loan for loan in loans if loan.status is LoanStatus.ACTIVE

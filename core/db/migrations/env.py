@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from core.db.migrations.env_filters import include_name
 from core.db.registry import metadata
 from core.db.session import async_url
 
@@ -17,6 +18,7 @@ def run_migrations_online() -> None:
     with connectable.connect() as connection:
         context.configure(
             connection=connection,
+            include_name=include_name,
             target_metadata=metadata,
             compare_type=True,
             transaction_per_migration=True,
