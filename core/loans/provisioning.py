@@ -147,7 +147,8 @@ async def run_provisioning(
     key = posting_key(as_of)
     done = await session.scalar(select(JournalEntry.id).where(JournalEntry.posting_key == key))
     change = Money.zero(currency) if done is not None else required - previous
-    result = ProvisionResult(as_of, tuple(buckets), required, previous, change, done, False)
+    result = ProvisionResult(as_of, tuple(buckets), required, previous, change, done,
+                             posted=False)
     if not change:
         return result
     # A debit balance (write-offs beyond the allowance) is topped up from zero: the rule
@@ -168,4 +169,5 @@ async def run_provisioning(
                                             "rate": b.rate, "required": b.required.amount}
                            for b in buckets}},
     )
-    return ProvisionResult(as_of, tuple(buckets), required, previous, change, entry.id, True)
+    return ProvisionResult(as_of, tuple(buckets), required, previous, change, entry.id,
+                           posted=True)

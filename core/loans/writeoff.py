@@ -46,9 +46,10 @@ async def write_off(
 
     Records a WRITE_OFF transaction with one loan-level allocation per component, posts the
     write-off entry (the allowance used: the principal, or the allowance's credit balance on
-    `as_of` when that is smaller; write-off expense the rest) and audits `loan.written_off`. Refused, changing nothing, for a loan that
-    is not active or still holds a credit balance (`ConflictError`), a missing reason or
-    nothing to write off (`ValidationError`). A retry with the same key returns the first.
+    `as_of` when that is smaller; write-off expense the rest) and audits `loan.written_off`.
+    Refused, changing nothing, for a loan that is not active or still holds a credit balance
+    (`ConflictError`), a missing reason or nothing to write off (`ValidationError`). A retry
+    with the same key returns the first.
     """
     if not reason.strip():
         raise ValidationError("A write-off needs a reason.")

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.audit.models import AuditEvent
 from core.collections.buckets import Bucket
@@ -31,6 +31,7 @@ from core.loans.repayment import record_repayment
 from core.loans.servicing import run_servicing
 from core.loans.settlement import settle
 from core.loans.writeoff import write_off
+from lendline import jobs
 from tests.integration.servicing_book import (
     ACTOR,
     Book,
@@ -174,3 +175,34 @@ async def test_bad_rates_are_refused_and_change_nothing(
     with pytest.raises(ValidationError, match=message):
         await run_provisioning(session, as_of=JUN_30, actor=ACTOR, rates=rates)
     assert await table_counts(session) == before
+
+
+@pytest.fixture
+def worker_db(connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job opens its unit of work on the test's connection, inside its transaction."""
+    factory = async_sessionmaker(bind=connection, expire_on_commit=False,
+                                 join_transaction_mode="create_savepoint")
+    monkeypatch.setattr(jobs, "_sessions", factory)
+
+
+async def test_the_job_provisions_on_the_last_day_of_the_month_only(
+    session: AsyncSession, worker_db: None
+) -> None:
+    [periodic] = [p for p in jobs.app.periodic_registry.periodic_tasks.values()
+                  if p.task.name == "monthly_provisioning"]
+    assert periodic.cron == "10 5 * * *"  # 01:10 in Port of Spain
+    book = await open_book(session)
+    await five_loans(session, book)
+    await session.flush()
+    # 05:10 UTC on 30 June is 01:10 on the 30th in Port of Spain; on the 29th, nothing.
+    day_before = int(dt.datetime(2024, 6, 29, 5, 10, tzinfo=dt.UTC).timestamp())
+    assert await jobs.monthly_provisioning(timestamp=day_before) == (
+        "2024-06-29: not the last day of the month")
+    assert await entries_keyed(session, "provision:") == []
+    month_end = int(dt.datetime(2024, 6, 30, 5, 10, tzinfo=dt.UTC).timestamp())
+    assert await jobs.monthly_provisioning(timestamp=month_end) == (
+        "2024-06-30: allowance TTD 9,700.00 (change TTD 9,700.00)")
+    assert await jobs.monthly_provisioning(timestamp=month_end) == (
+        "2024-06-30: allowance TTD 9,700.00 (change TTD 0.00)")
+    assert [e.posting_key for e in await entries_keyed(session, "provision:")] == [
+        "provision:2024-06-30"]
