@@ -30,7 +30,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         running = services or await start_services(settings)
         if owned and settings.seed_demo_data:
             today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
-            if await seed_demo_data(running, today=today):
+            if await seed_demo_data(running, cipher=app.state.field_cipher, today=today):
                 log.info("Seeded the demo lender; staff sign in with %s / %s",
                          demo.STAFF[0][0], demo.DEMO_PASSWORD)
         app.state.services = running

@@ -97,11 +97,11 @@ async def start_services(settings: Settings, *, migrate: bool = True) -> Service
     return services
 
 
-async def seed_demo_data(services: Services, *, today: dt.date) -> bool:
+async def seed_demo_data(services: Services, *, cipher: FieldCipher, today: dt.date) -> bool:
     """Seed the demo lender on the first start of an empty database; returns whether it did."""
     settings = services.settings
     async with unit_of_work(services.session_factory) as session:
         return await demo.seed_if_empty(
-            session, cipher=FieldCipher(settings.resolved_secret_key()),
-            secret=settings.resolved_secret_key(), lender_name=settings.lender_name, today=today,
+            session, cipher=cipher, secret=settings.resolved_secret_key(),
+            lender_name=settings.lender_name, today=today,
         )
