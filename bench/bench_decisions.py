@@ -4,10 +4,13 @@
    COPY: customers, verified national IDs, employment, applications for the demo catalogue)
    decided by `decide_applications` with the demo scorecard, every demo rule, the sandbox
    bureau, the counter-offer search where affordability fails, a `credit_decisions` trace row
-   and `record_decision` on each application (status, offer, audit), committed per batch.
+   per application and `record_decisions` for the batch (each application's status, offer
+   and audit event), committed per batch. Reports the client processes' CPU time too: what
+   is left of the wall time was spent waiting for PostgreSQL.
 2. Batch scoring of 100,000 applicants from CSV text (`score_csv`: parse, score, every rule).
 
-Run from the repository root: `python bench/bench_decisions.py [applications] [batch rows]`.
+Run from the repository root:
+`python bench/bench_decisions.py [applications] [batch rows] [processes]`.
 """
 
 from __future__ import annotations
@@ -130,13 +133,19 @@ async def decide_range(url: str, first_id: int, last_id: int) -> Counter[str]:
     return outcomes
 
 
-def worker(url: str, first_id: int, last_id: int) -> Counter[str]:
-    return asyncio.run(decide_range(url, first_id, last_id))
+def worker(url: str, first_id: int, last_id: int) -> tuple[Counter[str], float]:
+    """Outcomes and the CPU seconds this process spent."""
+    started = time.process_time()
+    outcomes = asyncio.run(decide_range(url, first_id, last_id))
+    return outcomes, time.process_time() - started
 
 
-def decide_all(url: str, first_id: int, count: int, workers: int) -> tuple[float, Counter[str]]:
+def decide_all(
+    url: str, first_id: int, count: int, workers: int
+) -> tuple[float, float, Counter[str]]:
     """Decide `count` applications from `first_id` with `workers` processes, each on its own
-    slice and connection (as replicas would); wall time and outcomes."""
+    slice and connection (as replicas would); wall time, the processes' CPU time and
+    outcomes."""
     share = -(-count // workers)
     slices = [(first_id + i * share, min(first_id + (i + 1) * share, first_id + count) - 1)
               for i in range(workers)]
@@ -144,7 +153,8 @@ def decide_all(url: str, first_id: int, count: int, workers: int) -> tuple[float
     with ProcessPoolExecutor(workers) as pool:
         results = list(pool.map(worker, [url] * workers, *zip(*slices, strict=True)))
     elapsed = time.perf_counter() - started
-    return elapsed, sum(results, Counter())
+    return (elapsed, sum(cpu for _, cpu in results),
+            sum((outcomes for outcomes, _ in results), Counter()))
 
 
 def applicants_csv(rows: int) -> str:
@@ -208,10 +218,11 @@ def main() -> None:
         print(f"seeded {2 * count:,} submitted applications by COPY in "
               f"{time.perf_counter() - started:.1f} s")
         for first, processes in ((1, 1), (count + 1, workers)):
-            elapsed, outcomes = decide_all(url, first, count, processes)
+            elapsed, cpu, outcomes = decide_all(url, first, count, processes)
             print(f"engine, {processes} process(es): {count:,} decisions stored in "
                   f"{elapsed:.1f} s = {count / elapsed:,.0f} decisions/s ({BATCH} per "
-                  f"transaction); outcomes {dict(sorted(outcomes.items()))}")
+                  f"transaction, client CPU {cpu:.1f} s); "
+                  f"outcomes {dict(sorted(outcomes.items()))}")
         with psycopg.connect(url) as conn:
             stored = conn.execute("SELECT count(*) FROM credit_decisions").fetchone()
             moved = conn.execute("SELECT count(*) FROM applications WHERE status <> 'submitted'"

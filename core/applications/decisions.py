@@ -144,8 +144,10 @@ async def record_decisions(
 
     Each decision is checked exactly as `record_decision` checks one, and each application
     ends up as `record_decision` would leave it, with the same audit event. The applications
-    are locked with one query (in id order), and when every decision has passed, all are
-    updated in one flush and their audit events inserted with one multi-row statement.
+    are locked with one query (in id order); when every decision has passed, they are
+    updated with one executemany UPDATE per set of changed fields (referrals stamp
+    `referred_at`, the rest `decided_at`) and their audit events inserted with one statement
+    (`moves.move_many`).
     Raises, and writes nothing, if any decision fails: ValidationError (naming the
     application) for a repeated application or anything `record_decision` refuses as
     invalid, NotFoundError for an unknown id, InvalidTransition for an application that

@@ -12,20 +12,18 @@ handful of statements instead of two flushes per application.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.applications.lifecycle import TIMESTAMP_FIELD, Status, check_transition
 from core.applications.models import Application
 from core.applications.repository import ENTITY, check_time
-from core.audit.models import AuditEvent
+from core.audit import trail
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +33,6 @@ class Move:
     application: Application
     target: Status
     changes: Mapping[str, Any]
-
-
-def _audited(value: Any) -> Any:
-    """A column value as the audit trail stores it (JSON values are stored as they are)."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 async def move_many(
@@ -69,13 +56,10 @@ async def move_many(
         values = {**fields, "status": move.target, "status_changed_at": now}
         updates[tuple(values)].append({"id": application.id, **values})
         events.append({
-            "actor": actor, "action": f"application.{move.target.value}", "entity_type": ENTITY,
-            "entity_id": str(application.id), "channel": None,
-            "before": {name: _audited(value) for name, value in before.items()},
-            "after": {name: _audited(value) for name, value in
-                      {"status": move.target, **fields}.items()},
+            "action": f"application.{move.target.value}", "entity_type": ENTITY,
+            "entity_id": application.id, "before": before,
+            "after": {"status": move.target, **fields},
         })
     for rows in updates.values():
         await session.execute(update(Application), rows)
-    if events:
-        await session.execute(insert(AuditEvent), events)
+    await trail.record_many(session, events, actor=actor)

@@ -5,20 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.models import AuditEvent
 
 
-def _plain(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """A value as the audit trail stores it: Decimals and dates as strings, enums by value."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_plain(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, dt.date | dt.datetime):
@@ -45,13 +46,37 @@ async def record(
         action=action,
         entity_type=entity_type,
         entity_id=str(entity_id),
-        before=_plain(before) if before is not None else None,
-        after=_plain(after) if after is not None else None,
+        before=json_safe(before) if before is not None else None,
+        after=json_safe(after) if after is not None else None,
         channel=channel,
     )
     session.add(event)
     await session.flush()
     return event
+
+
+async def record_many(
+    session: AsyncSession, events: Sequence[Mapping[str, Any]], *, actor: str
+) -> None:
+    """Append many audit events with one INSERT (bulk services: imports, batch decisions).
+
+    Each event carries `action`, `entity_type`, `entity_id` and optionally `before`,
+    `after` and `channel`, stored exactly as `record` would store them.
+    """
+    if not events:
+        return
+    await session.execute(insert(AuditEvent), [
+        {
+            "actor": actor,
+            "action": event["action"],
+            "entity_type": event["entity_type"],
+            "entity_id": str(event["entity_id"]),
+            "before": json_safe(event["before"]) if event.get("before") is not None else None,
+            "after": json_safe(event["after"]) if event.get("after") is not None else None,
+            "channel": event.get("channel"),
+        }
+        for event in events
+    ])
 
 
 async def history(

@@ -26,7 +26,6 @@ from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import trail
-from core.audit.models import AuditEvent
 from core.collections.case_sync import (
     ACCOUNT_SCOPE,
     CaseChanges,
@@ -66,10 +65,6 @@ class ImportReport:
 
 def _effective_dpd(arrears: Decimal, days: int, as_of: dt.date, today: dt.date) -> int:
     return max(days + (today - as_of).days, 0) if arrears > 0 else 0
-
-
-def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal | dt.date) else value
 
 
 async def _existing(session: AsyncSession, lender: str,
@@ -221,11 +216,10 @@ async def _write(
              "dpd_as_of": row.reported_on, "import_id": import_id}
             for row, values in new])
         ids = {ref: i for i, ref in created}
-        audit += [{"entity_id": str(ids[row.external_reference]),
+        audit += [{"entity_id": ids[row.external_reference],
                    "action": "collections.account_created", "before": None,
                    "after": {"lender_code": lender, "external_reference": row.external_reference,
-                             **{k: _plain(v) for k, v in values.items()
-                                if k != "national_id_hash"}}}
+                             **{k: v for k, v in values.items() if k != "national_id_hash"}}}
                   for row, values in new]
     else:
         ids = {}
@@ -234,10 +228,9 @@ async def _write(
             {"id": account.id, **changes, "import_id": import_id,
              **(_identity(row, cipher) if "national_id_hash" in changes else {})}
             for row, account, changes in changed])
-        audit += [{"entity_id": str(account.id), "action": "collections.account_updated",
-                   "before": {k: _plain(getattr(account, k)) for k in changes
-                              if k != "national_id_hash"},
-                   "after": {k: _plain(v) for k, v in changes.items() if k != "national_id_hash"}}
+        audit += [{"entity_id": account.id, "action": "collections.account_updated",
+                   "before": {k: getattr(account, k) for k in changes if k != "national_id_hash"},
+                   "after": {k: v for k, v in changes.items() if k != "national_id_hash"}}
                   for _, account, changes in changed]
         ids.update({row.external_reference: account.id for row, account, _ in changed})
     payments = [{"account_id": ids[row.external_reference], "paid_on": row.last_payment_date,
@@ -253,9 +246,8 @@ async def _write(
             index_elements=["account_id", "paid_on"],
             set_={"amount": statement.excluded.amount, "import_id": statement.excluded.import_id},
             where=AccountPayment.amount != statement.excluded.amount), payments)
-    if audit:
-        await session.execute(insert(AuditEvent), [
-            {"actor": actor, "entity_type": "collection_account", **event} for event in audit])
+    await trail.record_many(
+        session, [{"entity_type": "collection_account", **event} for event in audit], actor=actor)
 
 
 async def load_import(session: AsyncSession, *, import_id: int) -> ImportReport:

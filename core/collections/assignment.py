@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Final
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import trail
-from core.audit.models import AuditEvent
 from core.collections.buckets import Bucket
 from core.collections.cases import ENTITY, load_case, reference
 from core.collections.lifecycle import CaseState
@@ -164,15 +163,14 @@ async def auto_assign(
         _, held, officer_id, capacity = heapq.heappop(officers)
         assigned.append((case_id, officer_id))
         after = CaseState.ASSIGNED if state is CaseState.NEW else state
-        audit.append({"actor": actor, "action": "collections.case_assigned", "entity_type": ENTITY,
-                      "entity_id": str(case_id), "before": {"assigned_to": None,
-                                                            "state": state.value},
-                      "after": {"assigned_to": officer_id, "state": after.value}})
+        audit.append({"action": "collections.case_assigned", "entity_type": ENTITY,
+                      "entity_id": case_id, "before": {"assigned_to": None, "state": state},
+                      "after": {"assigned_to": officer_id, "state": after}})
         if held + 1 < capacity:
             heapq.heappush(officers, (Fraction(held + 1, capacity), held + 1, officer_id,
                                       capacity))
     if assigned:
         await session.execute(text(_ASSIGN), [{"officer": o, "now": now, "case_id": c}
                                               for c, o in assigned])
-        await session.execute(insert(AuditEvent), audit)
+        await trail.record_many(session, audit, actor=actor)
     return AutoAssignment(assigned=tuple(assigned), left_unassigned=len(waiting) - len(assigned))

@@ -33,15 +33,13 @@ def _amounts(applicant: Applicant, cap: Money) -> list[Money]:
     requested = applicant.amount
     if product.hire_purchase:
         return [requested] if requested <= cap else []
-    top = requested.min(cap)
-    found = [top]
+    low, top = product.min_amount.amount, requested.min(cap).amount
+    found = {top, low}
     for tenths in range(9, 0, -1):
         raw = requested.amount * tenths / 10
-        rounded = (raw / AMOUNT_STEP).to_integral_value(rounding=ROUND_FLOOR) * AMOUNT_STEP
-        found.append(Money.of(rounded, requested.currency))
-    found.append(product.min_amount)
-    usable = {amount.amount for amount in found if product.min_amount <= amount <= top}
-    return [Money.of(value, requested.currency) for value in sorted(usable, reverse=True)]
+        found.add((raw / AMOUNT_STEP).to_integral_value(rounding=ROUND_FLOOR) * AMOUNT_STEP)
+    usable = sorted((value for value in found if low <= value <= top), reverse=True)
+    return [Money.of(value, requested.currency) for value in usable]
 
 
 def _terms(applicant: Applicant) -> list[int]:

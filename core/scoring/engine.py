@@ -8,8 +8,8 @@ complete trace) and records the outcome on the application through
 versions, fired rules and the decision row's id), all in the caller's transaction. Every
 application is checked before anything is written: one that is not SUBMITTED makes the
 whole call fail with InvalidTransition and write nothing. Writing a batch takes a fixed
-handful of statements whatever its size: the decision rows in one multi-row INSERT, the
-applications' updates in one flush and their audit events in one more INSERT.
+handful of statements whatever its size: the decision rows in one multi-row INSERT, then
+`record_decisions`' locking select, UPDATEs (one per set of changed fields) and audit INSERT.
 
 `evaluate_application` runs the same steps without writing (what-if, reproducibility).
 The same inputs with the same versions always give the same decision and trace.

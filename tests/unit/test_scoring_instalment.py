@@ -38,14 +38,23 @@ def agree(terms: LoanTerms) -> None:
     assert (found, str(found)) == (expected, str(expected))
 
 
-@settings(max_examples=1500, deadline=None)
+CAPITALISING = LoanTerms(principal=Money.of("5000"), annual_rate=D("3"), term=12,
+                        start_date=START, calculation=InterestCalculation.DAILY,
+                        first_due_date=date(2025, 8, 2))
+"""A first period of two months at 300%: its interest is more than the level instalment."""
+TOO_COARSE = LoanTerms(principal=Money.of("100"), annual_rate=D("0.3"), term=3,
+                       start_date=START, rounding_multiple=D("100"))
+"""Instalments rounded up to 100 would repay the loan at the second of three."""
+
+
+@settings(max_examples=1000, deadline=None)
 @given(loan_terms())
 @example(LoanTerms(principal=Money.of("20000"), annual_rate=D("0.145"), term=24,
                    start_date=START))
 @example(LoanTerms(principal=Money.of("1000"), annual_rate=D("0.3"), term=3, start_date=START,
                    rounding_multiple=D("100")))
-@example(LoanTerms(principal=Money.of("5000"), annual_rate=D("5"), term=2, start_date=START,
-                   calculation=InterestCalculation.DAILY, first_due_date=date(2025, 8, 2)))
+@example(CAPITALISING)
+@example(TOO_COARSE)
 def test_equals_the_largest_instalment_of_the_built_schedule(terms: LoanTerms) -> None:
     agree(terms)
 
@@ -64,7 +73,7 @@ def catalogue_terms(draw: st.DrawFn) -> LoanTerms:
                        start_date=draw(st.dates(date(2024, 1, 1), date(2030, 12, 31))))
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(catalogue_terms())
 def test_equals_the_schedule_for_every_catalogue_product(terms: LoanTerms) -> None:
     agree(terms)
@@ -93,3 +102,12 @@ def test_methods_and_rounding_worked_examples() -> None:
                       start_date=START, rounding_multiple=D(1))
     # The level instalment rounded up to 341.00 twice; the last takes the 338.04 left.
     assert largest_instalment(whole) == D("341.00")
+
+
+def test_rows_off_the_regular_pattern_are_left_to_the_schedule() -> None:
+    rows = build_schedule(CAPITALISING).instalments
+    assert (rows[0].capitalised_interest.amount, rows[0].total.amount) == (D("891.64"),
+                                                                           D("1615.21"))
+    assert largest_instalment(CAPITALISING) == D("1615.21")
+    with pytest.raises(ValidationError, match="repay the loan at instalment 2, before the last"):
+        largest_instalment(TOO_COARSE)
