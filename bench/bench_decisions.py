@@ -20,22 +20,17 @@ import datetime as dt
 import hashlib
 import io
 import random
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pgserver  # after the path is set above
 import psycopg
 
-from core.db.migrate import upgrade
 from core.db.session import make_engine, make_session_factory, unit_of_work
 from core.products.catalogue import install_catalogue
 from core.scoring.batch import score_csv
@@ -47,15 +42,12 @@ from core.scoring.install import install_decisioning
 from core.scoring.rules import RuleSetSpec
 from core.scoring.scorecard import ScorecardSpec
 from core.scoring.scoring import CompiledScorecard
+from lendline.embedded import scratch_postgres
 
 NOW = dt.datetime(2025, 6, 2, 10, 0, tzinfo=ZoneInfo("America/Port_of_Spain"))
 ACTOR = "bench"
 BATCH = 250
 OCCUPATIONS = ("Teacher", "Nurse", "Technician", "Teller", "Engineer", "Driver", "Sales agent")
-
-
-def url_for(data_dir: Path, database: str) -> str:
-    return f"postgresql://postgres@/{database}?host={quote(str(data_dir), safe='')}"
 
 
 async def prepare(url: str) -> dict[str, int]:
@@ -206,12 +198,8 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000
     rows = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    data = Path(tempfile.mkdtemp(prefix="llb-", dir="/tmp"))
-    server = pgserver.get_server(str(data / "pg"), cleanup_mode="stop")
-    try:
-        server.psql("CREATE DATABASE bench_decisions;")
-        url = url_for(data / "pg", "bench_decisions")
-        upgrade(url)
+    with scratch_postgres("llb-") as postgres:
+        url = postgres.migrated_database("bench_decisions")
         products = asyncio.run(prepare(url))
         started = time.perf_counter()
         seed(url, 2 * count, products)
@@ -229,9 +217,6 @@ def main() -> None:
                                  ).fetchone()
         print(f"check: {stored[0] if stored else 0:,} decision rows, "
               f"{moved[0] if moved else 0:,} applications decided")
-    finally:
-        server.cleanup()
-        shutil.rmtree(data, ignore_errors=True)
     batch_scoring(rows)
 
 

@@ -17,21 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pgserver
 import psycopg
 
-from bench.bench_servicing import BOOK_DATE, load, prepare, url_for
+from bench.bench_servicing import BOOK_DATE, load, prepare
 from core.collections.delinquency import DelinquencyResult, run_delinquency
-from core.db.migrate import upgrade
 from core.db.session import make_engine, make_session_factory, unit_of_work
+from lendline.embedded import scratch_postgres
 
 ACTOR = "bench"
 TARGET_SECONDS = 60
@@ -88,12 +85,8 @@ def describe(label: str, seconds: float, result: DelinquencyResult, loans: int) 
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    data = Path(tempfile.mkdtemp(prefix="lld-", dir="/tmp"))
-    server = pgserver.get_server(str(data / "pg"), cleanup_mode="stop")
-    try:
-        server.psql("CREATE DATABASE bench_delinquency;")
-        url = url_for(data / "pg", "bench_delinquency")
-        upgrade(url)
+    with scratch_postgres("lld-") as postgres:
+        url = postgres.migrated_database("bench_delinquency")
         customer_id, product_id = asyncio.run(prepare(url))
         started = time.perf_counter()
         load(url, count, customer_id, product_id)
@@ -117,9 +110,6 @@ def main() -> None:
                                for line in par.par))
         if runs[1][1].changed:
             raise SystemExit("the rerun for the same date changed something")
-    finally:
-        server.cleanup()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

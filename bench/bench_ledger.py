@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,14 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db.migrate import upgrade
 from core.db.session import make_engine, make_session_factory
 from core.ledger import rules
 from core.ledger.chart import ensure_chart
 from core.ledger.lines import Line
 from core.ledger.posting import EntryDraft, post_entries_batch, post_entry
 from core.money import Money
-from lendline.embedded import EmbeddedPostgres
+from lendline.embedded import scratch_postgres
 
 DAY = dt.date(2026, 1, 31)
 
@@ -123,30 +118,11 @@ async def run(url: str, single: int, batches: int, size: int) -> None:
         await engine.dispose()
 
 
-def stop(data_dir: Path) -> None:
-    """Stop the server this script started (fast shutdown), found by its postmaster pid."""
-    pid_file = data_dir / "postmaster.pid"
-    if not pid_file.exists():
-        return
-    os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
-    deadline = time.monotonic() + 20
-    while pid_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
 def main() -> None:
     args = [int(a) for a in sys.argv[1:4]]
     single, batches, size = [*args, *(1000, 10, 1000)[len(args) :]]
-    root = Path(tempfile.mkdtemp(prefix="ll-bench-", dir="/tmp"))
-    try:
-        postgres = EmbeddedPostgres(root / "pg")
-        postgres.create_database("bench")
-        url = postgres.url("bench")
-        upgrade(url)
-        asyncio.run(run(url, single, batches, size))
-    finally:
-        stop(root / "pg")
-        shutil.rmtree(root, ignore_errors=True)
+    with scratch_postgres("ll-bench-") as postgres:
+        asyncio.run(run(postgres.migrated_database("bench"), single, batches, size))
 
 
 if __name__ == "__main__":

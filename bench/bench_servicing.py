@@ -16,21 +16,16 @@ import asyncio
 import datetime as dt
 import io
 import json
-import shutil
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pgserver
 import psycopg
 
 from core.customers.service import register_customer
-from core.db.migrate import upgrade
 from core.db.session import make_engine, make_session_factory, unit_of_work
 from core.ledger.chart import AccountCode, ensure_chart
 from core.ledger.lines import Line
@@ -44,6 +39,7 @@ from core.loans.terms import LoanTerms
 from core.money import Money
 from core.products.catalogue import PRODUCTS
 from core.products.service import create_product
+from lendline.embedded import scratch_postgres
 
 BOOK_DATE = dt.date(2024, 12, 31)
 MONTH = [dt.date(2025, 1, day) for day in range(1, 32)]
@@ -67,10 +63,6 @@ ROW_COLUMNS = (
     "penalty_due, principal_paid, interest_paid, fee_paid, penalty_paid, interest_accrued, "
     "interest_carried, status, paid_on, late_fee_charged"
 )
-
-
-def url_for(data_dir: Path, database: str) -> str:
-    return f"postgresql://postgres@/{database}?host={quote(str(data_dir), safe='')}"
 
 
 async def prepare(url: str) -> tuple[int, int]:
@@ -184,12 +176,8 @@ async def month(url: str, dates: list[dt.date]) -> tuple[float, list[float], boo
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    data = Path(tempfile.mkdtemp(prefix="llb-", dir="/tmp"))
-    server = pgserver.get_server(str(data / "pg"), cleanup_mode="stop")
-    try:
-        server.psql("CREATE DATABASE bench_base;")
-        base = url_for(data / "pg", "bench_base")
-        upgrade(base)
+    with scratch_postgres("llb-") as postgres:
+        base = postgres.migrated_database("bench_base")
         customer_id, product_id = asyncio.run(prepare(base))
         started = time.perf_counter()
         load(base, count, customer_id, product_id)
@@ -199,16 +187,14 @@ def main() -> None:
         print(f"catch-up run through {BOOK_DATE}: {catch_up:.1f} s "
               f"({count / catch_up:,.0f} loans/s)")
         for name, dates in (("daily", MONTH), ("month-end", MONTH[-1:])):
-            server.psql(f"CREATE DATABASE bench_{name.replace('-', '_')} TEMPLATE bench_base;")
-            url = url_for(data / "pg", f"bench_{name.replace('-', '_')}")
+            copy = f"bench_{name.replace('-', '_')}"
+            postgres.create_database(copy, template="bench_base")
+            url = postgres.url(copy)
             wall, times, matched = asyncio.run(month(url, dates))
             per_run = f"; per run {min(times):.2f}–{max(times):.2f} s" if len(times) > 1 else ""
             print(f"January 2025, {name:>9}: {len(dates):>2} run(s) in {wall:6.1f} s "
                   f"({count * len(dates) / wall:,.0f} loan-days/s{per_run}); "
                   f"sub-ledger reconciles to GL: {matched}")
-    finally:
-        server.cleanup()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

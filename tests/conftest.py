@@ -16,7 +16,6 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from core.db.migrate import upgrade
 from core.db.session import make_engine
 from lendline.embedded import EmbeddedPostgres, EmbeddedRedis
 from lendline.settings import Settings
@@ -52,10 +51,7 @@ def postgres(data_dir: Path) -> EmbeddedPostgres:
 
 @pytest.fixture(scope="session")
 def database_url(postgres: EmbeddedPostgres) -> str:
-    postgres.create_database("lendline_test")
-    url = postgres.url("lendline_test")
-    upgrade(url)
-    return url
+    return postgres.migrated_database("lendline_test")
 
 
 @pytest.fixture(scope="session")
