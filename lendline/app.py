@@ -15,6 +15,7 @@ from admin import errors as admin_errors
 from admin.api import routers
 from core.crypto import FieldCipher
 from lendline import api_docs, demo, payments
+from lendline.assistant import build_agent
 from lendline.services import Services, seed_demo_data, start_services
 from lendline.settings import Settings
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
                          demo.STAFF[0][0], demo.DEMO_PASSWORD)
         app.state.services = running
         app.state.session_factory = running.session_factory
+        app.state.agent = build_agent(settings, running, cipher=app.state.field_cipher)
         worker: asyncio.Task[None] | None = None
         if owned and settings.run_worker:
             worker = asyncio.create_task(

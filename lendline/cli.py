@@ -1,4 +1,4 @@
-"""The `lendline` command: serve, worker, migrate, revision."""
+"""The `lendline` command: serve, worker, migrate, revision, knowledge, chat."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from lendline import knowledge_cli
 from lendline.settings import Settings, get_settings
 
 
@@ -60,6 +61,13 @@ def _revision(settings: Settings, args: argparse.Namespace) -> None:
                      autogenerate=True)
 
 
+def _chat(settings: Settings, args: argparse.Namespace) -> None:
+    from lendline.chat import run
+
+    logging.disable(logging.INFO)
+    asyncio.run(run(settings, phone=args.phone, channel=args.channel))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lendline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revision.add_argument("-m", "--message", required=True)
     revision.set_defaults(run=_revision)
+    knowledge_cli.add_commands(commands)
+
+    chat = commands.add_parser("chat", help="talk to the agent in this terminal")
+    chat.add_argument("--phone", default="+18685550101",
+                      help="the borrower's number (default: demo borrower Asha Ramdial)")
+    chat.add_argument("--channel", default="terminal",
+                      choices=["terminal", "whatsapp", "sms", "web", "voice"])
+    chat.set_defaults(run=_chat)
     return parser
 
 

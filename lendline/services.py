@@ -19,10 +19,13 @@ import procrastinate
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from agent import checkpoint
 from core.crypto import FieldCipher
 from core.db.migrate import upgrade
 from core.db.session import make_engine, make_session_factory, unit_of_work
 from core.loans.repayment import apply_provider_payment
+from knowledge.embedding import embedder_from_settings
+from knowledge.ingest import BUNDLED, content_folder, ingest_folder
 from lendline import demo, jobs
 from lendline.embedded import DATABASE, EmbeddedPostgres, EmbeddedRedis
 from lendline.settings import Settings
@@ -64,10 +67,15 @@ def redis_url(settings: Settings, embedded: list[Any]) -> str:
     return server.url()
 
 
+def plain_url(url: str) -> str:
+    """`url` as libpq (psycopg, procrastinate) spells it, without SQLAlchemy's driver name."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
 @contextlib.asynccontextmanager
 async def open_queue(url: str) -> AsyncIterator[procrastinate.App]:
     """The process's procrastinate app, connected to `url` for the duration of the block."""
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    conninfo = plain_url(url)
     with jobs.app.replace_connector(procrastinate.PsycopgConnector(conninfo=conninfo)) as queue:
         async with queue.open_async():
             yield queue
@@ -78,6 +86,7 @@ async def start_services(settings: Settings, *, migrate: bool = True) -> Service
     db_url = await asyncio.to_thread(database_url, settings, embedded)
     if migrate:
         await asyncio.to_thread(upgrade, db_url)
+        await checkpoint.setup(plain_url(db_url))
     r_url = await asyncio.to_thread(redis_url, settings, embedded)
     engine = make_engine(db_url)
     stack = contextlib.AsyncExitStack()
@@ -98,10 +107,20 @@ async def start_services(settings: Settings, *, migrate: bool = True) -> Service
 
 
 async def seed_demo_data(services: Services, *, cipher: FieldCipher, today: dt.date) -> bool:
-    """Seed the demo lender on the first start of an empty database; returns whether it did."""
+    """Seed the demo lender on the first start of an empty database and sync the bundled
+    knowledge content (incremental: unchanged files are skipped); returns whether it seeded."""
     settings = services.settings
     async with unit_of_work(services.session_factory) as session:
-        return await demo.seed_if_empty(
+        seeded = await demo.seed_if_empty(
             session, cipher=cipher, secret=settings.resolved_secret_key(),
             lender_name=settings.lender_name, today=today,
         )
+    async with unit_of_work(services.session_factory) as session:
+        report = await ingest_folder(
+            session, content_folder(), embedder=embedder_from_settings(settings),
+            collection=BUNDLED,
+        )
+    log.info("Knowledge base: %s", report.summary())
+    for error in report.errors:
+        log.warning("Knowledge base: %s", error.message)
+    return seeded

@@ -57,6 +57,26 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET", "LENDLINE_STRIPE_WEBHOOK_SECRET"),
     )
 
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "LENDLINE_OPENAI_API_KEY"),
+        description="With a key (or a base URL), the agent understands and answers with the LLM; "
+        "without, it uses the offline understander and templates.",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "LENDLINE_OPENAI_BASE_URL"),
+        description="Any OpenAI-compatible server (vLLM, Ollama, LM Studio, a proxy).",
+    )
+    openai_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: int = 20
+    embedding_provider: Literal["auto", "openai", "local"] = Field(
+        default="auto",
+        description="Knowledge base embeddings: `openai` (any OpenAI-compatible server, with "
+        "OPENAI_API_KEY / OPENAI_BASE_URL), `local` (deterministic, offline) or `auto` (openai "
+        "when OPENAI_API_KEY is set). Changing it re-embeds the knowledge base on next ingest.",
+    )
+    embedding_model: str = "text-embedding-3-small"
+
     allow_sandbox_payments: bool = Field(
         default=False,
         description="Allow the sandbox payment provider in production (demo stacks only): "
@@ -78,6 +98,10 @@ class Settings(BaseSettings):
                     "LENDLINE_ALLOW_SANDBOX_PAYMENTS=true for a demo stack."
                 )
         return self
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None or bool(self.openai_base_url)
 
     @property
     def base_url(self) -> str:

@@ -21,7 +21,8 @@ from lendline.embedded import EmbeddedPostgres, EmbeddedRedis
 from lendline.settings import Settings
 
 for name in list(os.environ):
-    if name.startswith("LENDLINE_") or name in {"DATABASE_URL", "REDIS_URL"}:
+    if name.startswith(("LENDLINE_", "OPENAI_", "STRIPE_")) or name in {"DATABASE_URL",
+                                                                         "REDIS_URL"}:
         del os.environ[name]
 
 

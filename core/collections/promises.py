@@ -154,15 +154,15 @@ async def create_promise(
         )
     ceiling = await _ceiling(session, case, today)
     if amount > ceiling:
-        raise ValidationError(f"A promise of {amount} is more than the {ceiling} the borrower "
-                              f"owes now plus the next instalment on case {reference(case)}.")
+        raise ValidationError(f"A promise of {amount} is more than the {ceiling} owed now "
+                              "plus the next instalment.")
     pending = await session.scalar(select(PromiseToPay).where(
         PromiseToPay.case_id == case.id, PromiseToPay.status == PromiseStatus.PENDING))
     if pending is not None:
         raise ConflictError(
-            f"Case {reference(case)} already has a promise of "
-            f"{Money.of(pending.amount, pending.currency)} due {pending.promised_date:%d %B %Y}; "
-            "cancel it before recording another."
+            f"There is already a promise of {Money.of(pending.amount, pending.currency)} due "
+            f"{pending.promised_date:%d %B %Y}; a new one can be recorded once it is kept or "
+            "cancelled."
         )
     promise = PromiseToPay(case_id=case.id, amount=amount.amount, currency=amount.currency,
                            made_on=today, promised_date=promised_date, grace_days=grace_days,

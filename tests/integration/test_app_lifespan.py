@@ -1,5 +1,6 @@
 """The app's own start-up and shut-down: migrations on a fresh database, the job queue,
-the in-process worker and the payment applier, exactly as `lendline serve` runs them."""
+the in-process worker, the payment applier and the agent, exactly as `lendline serve` runs
+them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import httpx
 from sqlalchemy import text
 
+from agent.conversation import Inbound
 from lendline import jobs
 from lendline.app import create_app
 from lendline.embedded import EmbeddedPostgres, EmbeddedRedis
@@ -35,6 +37,8 @@ async def test_serve_lifespan_migrates_starts_the_worker_and_shuts_down(
         async with services.session_factory() as session:
             workers = await session.scalar(text("SELECT count(*) FROM procrastinate_workers"))
         assert workers == 1, "serve runs one in-process worker"
+        greeted = await app.state.agent.converse(Inbound("web", "lifespan-check", "hello"))
+        assert greeted.intent == "greet" and greeted.replies, "the agent is wired and answers"
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
             assert (await client.get("/healthz")).json() == {"status": "ok"}

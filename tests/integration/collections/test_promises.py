@@ -137,9 +137,9 @@ async def test_bad_promises_change_nothing(session: AsyncSession) -> None:
         ({"promised_date": D(2024, 3, 12)}, ValidationError, "12 March 2024 is outside that."),
         ({"grace_days": 11}, ValidationError, "Grace days must be 0 to 10, not 11."),
         ({"amount": m("1776.99")}, ValidationError,
-         "A promise of TTD 1,776.99 is more than the TTD 1,776.98 the borrower owes now plus "
-         "the next instalment"),
-        ({}, ConflictError, "already has a promise of TTD 888.49 due 20 February 2024"),
+         "A promise of TTD 1,776.99 is more than the TTD 1,776.98 owed now plus the next "
+         "instalment."),
+        ({}, ConflictError, "already a promise of TTD 888.49 due 20 February 2024"),
     ]
     for changes, error, message in cases:
         kwargs: dict[str, Any] = {"amount": m("100.00"), "promised_date": D(2024, 2, 25),

@@ -1,0 +1,256 @@
+"""The channel-agnostic entry point: one inbound message in, the agent's replies out.
+
+`Agent.converse` is what every channel calls. One turn is one database transaction: the
+inbound message (deduplicated by the provider's id), the graph's checkpoint, every tool's
+effects and the outbox rows of the replies commit together, under the conversation's lock.
+`Agent.resume` is what the console calls when a person hands a conversation back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from langgraph.types import Command
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from agent import checkpoint
+from agent.capabilities import capabilities_for
+from agent.checkpoint import TurnCheckpointer
+from agent.context import AnswerWriter, KnowledgeBase, TurnContext, Understander
+from agent.graph import build_graph
+from agent.lock import hold_conversation
+from agent.state import Reply
+from core.conversations import escalations
+from core.conversations.models import (
+    Channel,
+    Conversation,
+    ConversationMessage,
+    ConversationStatus,
+    Direction,
+)
+from core.conversations.outbox import Outgoing, enqueue_replies, enqueue_reply
+from core.conversations.store import (
+    find_open_conversation,
+    get_conversation,
+    open_conversation,
+    record_inbound,
+    set_status,
+)
+from core.crypto import FieldCipher
+from core.customers.contacts import find_customer_by_contact
+from core.customers.models import ContactChannel, ContactPoint, Customer
+from core.errors import ValidationError
+from core.payments.provider import PaymentProvider
+
+MAX_MESSAGE = 16_000
+UNDERSTOOD_PREFIX = 2_000
+PRUNE_EVERY = 5  # turns between prunes: a thread keeps 3 to 7 checkpoints
+HOLDING = "A member of our team has your conversation and will reply here shortly."
+CONTACT_CHANNEL = {"whatsapp": ContactChannel.WHATSAPP, "sms": ContactChannel.SMS,
+                   "voice": ContactChannel.VOICE, "terminal": ContactChannel.SMS}
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message from a borrower, whatever the channel."""
+
+    channel: str
+    address: str
+    text: str = ""
+    provider_message_id: str | None = None
+    dtmf: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    conversation_id: int
+    replies: list[Reply]
+    duplicate: bool = False
+    escalated: bool = False
+    intent: str | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def texts(self) -> list[str]:
+        return [reply["text"] for reply in self.replies]
+
+
+async def _outgoing(session: AsyncSession, reply: Reply) -> Outgoing:
+    """A reply as the outbox takes it: a code is never shown in the transcript, and one for
+    a registered phone (web chat verification) goes to that phone by SMS."""
+    secret = reply["purpose"] == "one_time_code"
+    outgoing = Outgoing(reply["text"], reply["purpose"],
+                        "[one-time code sent]" if secret else None)
+    if "contact_point_id" in reply:
+        point = await session.get_one(ContactPoint, reply["contact_point_id"])
+        outgoing = replace(outgoing, channel=Channel(point.channel.value), address=point.address,
+                           transcript_body=f"[one-time code sent by {point.channel.value}]")
+    return outgoing
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Agent:
+    """The conversation engine, built once per process and shared by every channel."""
+
+    def __init__(
+        self, *, session_factory: async_sessionmaker[AsyncSession], understander: Understander,
+        cipher: FieldCipher, otp_key: bytes, knowledge: KnowledgeBase | None = None,
+        writer: AnswerWriter | None = None, payments: PaymentProvider | None = None,
+        payment_return_url: str = "/pay/{reference}", lender_name: str = "Lendline",
+        timezone: str = "America/Port_of_Spain", clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.session_factory = session_factory
+        self.understander = understander
+        self.cipher = cipher
+        self.otp_key = otp_key
+        self.knowledge = knowledge
+        self.writer = writer
+        self.payments = payments
+        self.payment_return_url = payment_return_url
+        self.lender_name = lender_name
+        self.zone = ZoneInfo(timezone)
+        self.clock = clock
+        self.graph = build_graph(TurnCheckpointer())
+
+    def _context(self, session: AsyncSession, now: dt.datetime) -> TurnContext:
+        return TurnContext(
+            session=session, now=now, today=now.astimezone(self.zone).date(), cipher=self.cipher,
+            otp_key=self.otp_key, understander=self.understander, knowledge=self.knowledge,
+            writer=self.writer, payments=self.payments,
+            payment_return_url=self.payment_return_url, lender_name=self.lender_name,
+        )
+
+    async def converse(self, inbound: Inbound) -> TurnResult:
+        """Take one borrower message through the graph; returns the replies queued for them."""
+        if len(inbound.text) > MAX_MESSAGE:
+            raise ValidationError(f"A message can be at most {MAX_MESSAGE:,} characters.")
+        channel = Channel(inbound.channel)
+        async with self.session_factory() as session, session.begin():
+            now = self.clock()
+            await hold_conversation(session, channel=channel.value, address=inbound.address)
+            conversation = await find_open_conversation(session, channel=channel,
+                                                        address=inbound.address)
+            owner = None
+            if conversation is None or conversation.customer_id is None:
+                owner = await self._owner(session, channel, inbound.address)
+            if conversation is None:
+                conversation = await open_conversation(
+                    session, channel=channel, address=inbound.address, now=now,
+                    customer_id=owner.id if owner else None,
+                )
+            elif owner is not None:
+                conversation.customer_id = owner.id
+            message = await record_inbound(
+                session, conversation=conversation, body=inbound.text or inbound.dtmf or "",
+                now=now, provider_message_id=inbound.provider_message_id, meta=inbound.meta,
+            )
+            if message is None:
+                return TurnResult(conversation.id, [], duplicate=True)
+            if conversation.status is ConversationStatus.ESCALATED:
+                return await self._hold(session, conversation, now)
+            values: dict[str, Any] = {
+                "conversation_id": conversation.id, "channel": channel.value,
+                "capabilities": capabilities_for(channel.value),
+                "inbound": inbound.text[:UNDERSTOOD_PREFIX], "dtmf": inbound.dtmf,
+            }
+            if conversation.customer_id is not None:
+                values["claimed_customer_id"] = conversation.customer_id
+            if owner is not None:
+                values["customer_name"] = owner.first_name
+            result = await self._run(session, conversation, values, now)
+            message.intent = result.intent
+            return result
+
+    @staticmethod
+    async def _owner(session: AsyncSession, channel: Channel, address: str) -> Customer | None:
+        """The customer the address belongs to: a proposal, until they verify."""
+        if channel not in CONTACT_CHANNEL:
+            return None
+        return await find_customer_by_contact(session, channel=CONTACT_CHANNEL[channel],
+                                              address=address)
+
+    async def resume(
+        self, conversation_id: int, *, actor: str, action: str = "hand_back",
+        message: str | None = None,
+    ) -> TurnResult:
+        """A person has finished: resolve the escalation and let the graph carry on.
+
+        `action` is "hand_back" (the agent takes the conversation again and says so, or says
+        `message`) or "close" (the conversation ends).
+        """
+        async with self.session_factory() as session, session.begin():
+            now = self.clock()
+            conversation = await get_conversation(session, conversation_id)
+            await hold_conversation(session, channel=conversation.channel.value,
+                                    address=conversation.address)
+            await session.refresh(conversation)
+            await escalations.resolve_escalation(
+                session, conversation_id=conversation_id, actor=actor,
+                resolution=action if message is None else f"{action}: {message}", now=now,
+            )
+            command: Command[Any] = Command(
+                resume={"action": action, "message": message, "actor": actor})
+            result = await self._run(session, conversation, command, now)
+            if action == "close":
+                await set_status(session, conversation_id=conversation_id,
+                                 status=ConversationStatus.CLOSED, now=now)
+            return result
+
+    async def _run(
+        self, session: AsyncSession, conversation: Conversation, values: Any,
+        now: dt.datetime,
+    ) -> TurnResult:
+        thread = str(conversation.id)
+        config: Any = {"configurable": {"thread_id": thread}}
+        with checkpoint.bound_to(await checkpoint.driver_connection(session)):
+            if isinstance(values, Command):
+                snapshot = await self.graph.aget_state(config)
+                if not snapshot.interrupts:
+                    return TurnResult(conversation.id, [])
+            state = await self.graph.ainvoke(
+                values, config, context=self._context(session, now), durability="exit",
+            )
+            if state.get("turns", 0) % PRUNE_EVERY == 0:
+                await checkpoint.prune(session, thread_id=thread)
+        replies: list[Reply] = state.get("replies", [])
+        understanding = state.get("understanding") or {}
+        intent = understanding.get("intent") if not isinstance(values, Command) else None
+        await enqueue_replies(session, conversation=conversation, now=now, intent=intent,
+                              replies=[await _outgoing(session, reply) for reply in replies])
+        verified = state.get("customer_id")
+        if verified is not None and conversation.customer_id != verified:
+            conversation.customer_id = verified
+        escalation = state.get("escalation")
+        return TurnResult(
+            conversation.id, replies, intent=intent, tool_calls=state.get("tool_calls", []),
+            escalated=escalation is not None and escalation["status"] == "waiting",
+        )
+
+    async def _hold(
+        self, session: AsyncSession, conversation: Conversation, now: dt.datetime,
+    ) -> TurnResult:
+        """While a person has the conversation the agent stays quiet, but says so once."""
+        open_one = await escalations.open_escalation_for(session, conversation_id=conversation.id)
+        said = await session.scalar(
+            select(ConversationMessage.id).where(
+                ConversationMessage.conversation_id == conversation.id,
+                ConversationMessage.direction == Direction.OUTBOUND,
+                ConversationMessage.intent == "holding",
+                ConversationMessage.created_at >= (open_one.waiting_since if open_one else now),
+            ).limit(1)
+        )
+        if said is not None:
+            return TurnResult(conversation.id, [], escalated=True)
+        await enqueue_reply(session, conversation=conversation, body=HOLDING, now=now,
+                            intent="holding")
+        return TurnResult(conversation.id, [{"text": HOLDING, "purpose": "reply"}],
+                          escalated=True)

@@ -1,0 +1,1 @@
+"""Conversations: the transcript of every channel, the outbox of replies and escalations."""

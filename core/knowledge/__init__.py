@@ -1,0 +1,1 @@
+"""Knowledge base records: documents and their embedded, full-text indexed chunks."""
