@@ -64,7 +64,6 @@ def _revision(settings: Settings, args: argparse.Namespace) -> None:
 def _chat(settings: Settings, args: argparse.Namespace) -> None:
     from lendline.chat import run
 
-    logging.disable(logging.INFO)
     asyncio.run(run(settings, phone=args.phone, channel=args.channel))
 
 
@@ -103,10 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     args = build_parser().parse_args(argv)
+    quiet = args.command in {"chat", "knowledge"}  # a conversation, not a server log
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     settings = get_settings()
     if args.command == "serve":
         args.host = args.host or settings.host
