@@ -7,8 +7,9 @@ lexical and the vector candidates and returns them with everything a passage nee
   the GIN index through the question's rarest
   lexemes (see `candidate_query`), so a word in most chunks ("loan") still scores but
   does not make every chunk a candidate.
-- Vector: cosine distance to the question's vector through the HNSW index, over chunks
-  embedded by the same embedder only. HNSW filters after its walk, so when it returns too
+- Vector: cosine distance to the question's vector (with its expansion blended in) through
+  the HNSW index, over chunks embedded by the same embedder only; the similarity reported
+  is to the question's own vector. HNSW filters after its walk, so when it returns too
   few rows (filters, a small table, stale vectors) an exact scan runs instead.
 """
 
@@ -31,24 +32,35 @@ RANK_WEIGHTS = "{0.5, 0.5, 1.0, 1.0}"
 RANK_NORMALISATION = 0
 LEXICAL_BUDGET = 1000
 LEXICAL_CAP = 2000
+# What a word the query expansion added weighs against the question's own words (both lists).
+EXPANSION_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
 class Terms:
-    """The question's lexemes with the number of chunks holding each, of `total` chunks."""
+    """The question's lexemes with the number of chunks holding each, of `total` chunks;
+    `extra` are those only the query expansion added (knowledge.vocabulary)."""
 
     total: int
     chunks: dict[str, int]
+    extra: frozenset[str] = frozenset()
 
     def idf(self, lexeme: str) -> float:
         n = self.chunks.get(lexeme, 0)
         return math.log(1 + (self.total - n + 0.5) / (n + 0.5))
 
+    def weight(self, lexeme: str) -> float:
+        """The lexeme's idf, times EXPANSION_WEIGHT for an expansion's lexeme."""
+        return self.idf(lexeme) * (EXPANSION_WEIGHT if lexeme in self.extra else 1.0)
+
     def coverage(self, matched: list[str]) -> float:
         """The share of the question's information (idf-weighted: a word no chunk has
-        weighs most) that the lexemes in `matched` carry."""
-        whole = sum(self.idf(lexeme) for lexeme in self.chunks)
-        return sum(self.idf(lexeme) for lexeme in matched) / whole if whole else 0.0
+        weighs most) that the lexemes in `matched` carry; expansion lexemes count for
+        nothing, so the weak-match rule judges the borrower's own words."""
+        own = [lexeme for lexeme in self.chunks if lexeme not in self.extra]
+        whole = sum(self.idf(lexeme) for lexeme in own)
+        hits = sum(self.idf(lexeme) for lexeme in matched if lexeme not in self.extra)
+        return hits / whole if whole else 0.0
 
 
 @dataclass(frozen=True)
@@ -69,16 +81,21 @@ class Candidate:
     vector: tuple[int, float] | None
 
 
-async def question_terms(session: AsyncSession, query: str) -> Terms:
+async def question_terms(session: AsyncSession, query: str, extra: str = "") -> Terms:
+    """The lexemes of `query` and of its expansion `extra`, with their chunk counts."""
     rows = (await session.execute(text(
-        "SELECT q.lexeme, coalesce(t.chunks, 0) AS chunks "
-        "FROM unnest(tsvector_to_array(to_tsvector('english', :query))) AS q(lexeme) "
-        "LEFT JOIN knowledge_terms t ON t.lexeme = q.lexeme "
-        "UNION ALL SELECT '', coalesce(max(chunks), 0) FROM knowledge_terms WHERE lexeme = ''"
-    ), {"query": query})).all()
+        "SELECT q.lexeme, bool_and(q.extra) AS extra, coalesce(max(t.chunks), 0) AS chunks "
+        "FROM (SELECT lexeme, false AS extra"
+        "      FROM unnest(tsvector_to_array(to_tsvector('english', :query))) AS lexeme"
+        "      UNION ALL SELECT lexeme, true"
+        "      FROM unnest(tsvector_to_array(to_tsvector('english', :extra))) AS lexeme) q "
+        "LEFT JOIN knowledge_terms t ON t.lexeme = q.lexeme GROUP BY q.lexeme "
+        "UNION ALL SELECT '', false, coalesce(max(chunks), 0) FROM knowledge_terms "
+        "WHERE lexeme = ''"
+    ), {"query": query, "extra": extra})).all()
     counts = {row.lexeme: int(row.chunks) for row in rows}
     total = counts.pop("")
-    return Terms(total, counts)
+    return Terms(total, counts, frozenset(row.lexeme for row in rows if row.extra))
 
 
 async def candidates(
@@ -92,15 +109,18 @@ async def candidates(
     products: list[str] | None,
     language: str | None,
     depth: int,
+    own_vector: list[float] | None = None,
 ) -> list[Candidate]:
-    """Up to `depth` chunks from each list asked for: lexical, and vector when given."""
+    """Up to `depth` chunks from each list asked for: lexical, and vector when given. The
+    vector list is ordered by `vector`; its similarities are to `own_vector` when given
+    (the question without its expansion, which the weak-match rule judges)."""
     filters, values = _filters(products, language)
     values.update(depth=depth, lexemes=list(terms.chunks))
     ctes: dict[str, str] = {}
     if lexical and (lexical_cte := _lexical(terms, filters, values)):
         ctes["l"] = lexical_cte
     if vector is not None:
-        values.update(vector=vector, model=model, dim=dimension)
+        values.update(vector=vector, own=own_vector or vector, model=model, dim=dimension)
     if not ctes and vector is None:
         return []
     for exact in (False, True):
@@ -144,7 +164,7 @@ def _lexical(terms: Terms, filters: str, values: dict[str, Any]) -> str | None:
     for i, lexeme in enumerate(lexeme for lexeme, n in terms.chunks.items() if n > 0):
         parts.append(f"ts_rank('{RANK_WEIGHTS}', c.search_vector, CAST(:t{i} AS tsquery), "
                      f"{RANK_NORMALISATION}) * :w{i}")
-        values.update({f"t{i}": _tsquery(lexeme), f"w{i}": terms.idf(lexeme)})
+        values.update({f"t{i}": _tsquery(lexeme), f"w{i}": terms.weight(lexeme)})
     return (
         "l AS (SELECT id, rank, row_number() OVER (ORDER BY rank DESC, id) AS n FROM ("
         f" SELECT c.id, {' + '.join(parts)} AS rank FROM ("
@@ -183,8 +203,9 @@ def _vector(filters: str, *, exact: bool) -> str:
     # `+ 0` keeps the planner off the HNSW index: the exact scan.
     order = "(c.embedding <=> :vector) + 0" if exact else "c.embedding <=> :vector"
     return (
-        "v AS (SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS n FROM ("
-        f" SELECT c.id, c.embedding <=> :vector AS distance FROM knowledge_chunks c"
+        "v AS (SELECT id, distance, row_number() OVER (ORDER BY d, id) AS n FROM ("
+        " SELECT c.id, c.embedding <=> :vector AS d, c.embedding <=> :own AS distance"
+        " FROM knowledge_chunks c"
         f" WHERE c.embedding_model = :model AND c.embedding_dim = :dim{filters}"
         f" ORDER BY {order} LIMIT :depth) nearest)"
     )
@@ -213,7 +234,8 @@ def _statement(ctes: dict[str, str], values: dict[str, Any]) -> TextClause:
     if "products" in values:
         statement = statement.bindparams(bindparam("products", type_=ARRAY(String)))
     if "v" in ctes:
-        statement = statement.bindparams(bindparam("vector", type_=Vector(EMBEDDING_DIMENSION)))
+        statement = statement.bindparams(bindparam("vector", type_=Vector(EMBEDDING_DIMENSION)),
+                                         bindparam("own", type_=Vector(EMBEDDING_DIMENSION)))
     return statement
 
 

@@ -4,6 +4,9 @@
 best is a confident match. Retrieval (`knowledge.retrieval`) runs two statements: the
 question's term statistics, then both candidate lists with the passages' fields.
 
+- Query expansion (`knowledge.vocabulary`): the question in standard spelling, plus the
+  lender's words for the borrower's phrases at EXPANSION_WEIGHT, in the lexical list and
+  (local embedder) blended into the question's vector.
 - Hybrid: reciprocal rank fusion. Each list adds weight / (RRF_K + rank) for every chunk it
   ranks and the sum orders the passages. The lexical list weighs 1; the vector list weighs 1
   with a semantic embedder and LOCAL_VECTOR_WEIGHT with the local `HashingEmbedder`, whose
@@ -18,6 +21,7 @@ question's term statistics, then both candidate lists with the passages' fields.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import ValidationError
 from knowledge.chunking import SECTION_SEPARATOR
 from knowledge.embedding import Embedder, HashingEmbedder
-from knowledge.retrieval import Candidate, candidates, question_terms
+from knowledge.retrieval import EXPANSION_WEIGHT, Candidate, candidates, question_terms
+from knowledge.vocabulary import Expansion, expand
 
 Mode = Literal["hybrid", "lexical", "vector"]
 MODES: tuple[Mode, ...] = ("hybrid", "lexical", "vector")
@@ -101,15 +106,17 @@ async def search(
         raise ValidationError("Ask for between 1 and 50 passages.")
     if not query:
         return SearchResult(query, mode, [], confident=False)
-    terms = await question_terms(session, query)
-    vector = None if mode == "lexical" else await embedder.embed_query(query)
+    local = isinstance(embedder, HashingEmbedder)
+    expansion = expand(query)
+    terms = await question_terms(session, expansion.query, expansion.extra)
+    own, vector = (None, None) if mode == "lexical" else await _vectors(
+        embedder, expansion, blend=local)
     found = await candidates(
         session, terms=terms, lexical=mode != "vector",
-        vector=vector if vector and any(vector) else None,
+        vector=vector if vector and any(vector) else None, own_vector=own,
         model=embedder.name, dimension=embedder.dimension,
         products=products, language=language, depth=max(CANDIDATES, k),
     )
-    local = isinstance(embedder, HashingEmbedder)
     scored = sorted(
         ((_score(mode, c, LOCAL_VECTOR_WEIGHT if local else 1.0), c) for c in found),
         key=lambda pair: (-pair[0], pair[1].chunk_id),
@@ -117,6 +124,22 @@ async def search(
     passages = [_passage(c, score, terms.coverage(c.matched)) for score, c in scored[:k]]
     threshold = MIN_SIMILARITY_LOCAL if local else MIN_SIMILARITY_SEMANTIC
     return SearchResult(query, mode, passages, confident=_confident(passages, threshold))
+
+
+async def _vectors(
+    embedder: Embedder, expansion: Expansion, *, blend: bool
+) -> tuple[list[float], list[float]]:
+    """The question's own vector, and the one to search with: with `blend`, its own plus
+    EXPANSION_WEIGHT times its expansion's, normalised. Only the local embedder blends: a
+    semantic one already knows a car from an auto, and a second request would cost a round
+    trip per question."""
+    vector = await embedder.embed_query(expansion.query)
+    if not blend or not expansion.extra:
+        return vector, vector
+    extra = await embedder.embed_query(expansion.extra)
+    blended = [v + EXPANSION_WEIGHT * e for v, e in zip(vector, extra, strict=True)]
+    norm = math.sqrt(sum(v * v for v in blended))
+    return vector, [v / norm for v in blended] if norm else blended
 
 
 def _confident(passages: list[Passage], min_similarity: float) -> bool:

@@ -80,7 +80,8 @@ class Flow:
         return {slot.name for slot in self.slots}
 
 
-def _json(value: Any) -> Any:
+def as_json(value: Any) -> Any:
+    """A slot value as flow state keeps it: dates as ISO text, decimals as exact strings."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if hasattr(value, "isoformat"):
@@ -96,7 +97,7 @@ def carried_slots(
     A bare amount answers whichever money question was asked ("8000" to "what is your
     monthly income?" is the income), and a free-text question takes the message as said.
     """
-    said = {name: _json(value) for name, value in understanding.slots.filled().items()}
+    said = {name: as_json(value) for name, value in understanding.slots.filled().items()}
     if awaiting == "income" and "amount" in said and "income" not in said:
         said["income"] = said.pop("amount")
     if awaiting == "product" and "product" not in said:

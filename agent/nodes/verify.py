@@ -13,6 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.context import TurnContext
+from agent.flows.base import as_json
 from agent.flows.registry import FLOW_FOR_INTENT
 from agent.state import ConversationState, FlowState, Verification
 from agent.turn import Turn
@@ -31,9 +32,7 @@ def _pending_flow(state: ConversationState, understanding: Understanding) -> tup
         return flow, suspended
     if flow is not None:
         suspended.append(flow)
-    slots = {name: (value.isoformat() if hasattr(value, "isoformat") else
-                    value if isinstance(value, int | str) else str(value))
-             for name, value in understanding.slots.filled().items()
+    slots = {name: as_json(value) for name, value in understanding.slots.filled().items()
              if name in target.slot_names()}
     return {"name": target.name, "slots": slots, "awaiting": None}, suspended
 
