@@ -23,7 +23,7 @@ from core.customers.contacts import (
 )
 from core.customers.identity import matches_verification
 from core.customers.models import ContactChannel, ContactPoint
-from core.customers.validation import display_phone, normalise_phone
+from core.customers.validation import normalise_phone
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.otp.service import Outcome, issue, verify
 from tools.context import ToolContext
@@ -53,17 +53,9 @@ def _subject(customer_id: int) -> str:
 
 
 def masked(e164: str) -> str:
-    """A phone number with every digit but the last four hidden: "+• •••-•••-0101"."""
-    shown = display_phone(e164)
-    digits = sum(ch.isdigit() for ch in shown)
-    hidden, out = digits - 4, []
-    for ch in shown:
-        if ch.isdigit() and hidden > 0:
-            out.append("•")
-            hidden -= 1
-        else:
-            out.append(ch)
-    return "".join(out)
+    """How a registered number is named to whoever holds the chat: only its last four digits,
+    in words that read and speak well ("your number ending in 0101")."""
+    return f"your number ending in {e164[-4:]}"
 
 
 async def _destination(context: ToolContext, customer_id: int) -> ContactPoint:

@@ -43,7 +43,7 @@ async def test_code_sent_to_the_registered_number_verifies_the_borrower(
     sent = await call(send_verification_code, claimed)
     assert len(sent["code"]) == 6 and sent["code"].isdigit()
     assert sent["expires_at"] == "2025-06-02T10:05:00-04:00"
-    assert sent["destination"] == "+• •••-•••-0150" and sent["channel"] == "whatsapp"
+    assert sent["destination"] == "your number ending in 0150" and sent["channel"] == "whatsapp"
     code = await session.scalar(select(OneTimeCode))
     assert code is not None and code.subject == f"customer:{asha.id}"
     assert code.purpose == "verify:conversation-4242" and code.status is CodeStatus.ACTIVE
@@ -94,7 +94,7 @@ async def test_web_chat_and_voice_send_by_sms(session: AsyncSession) -> None:
     for channel in ("web", "voice"):
         sent = await call(send_verification_code,
                           context(session, now=NOW, claimed=asha, channel=channel))
-        assert (sent["channel"], sent["destination"]) == ("sms", "+• •••-•••-0150")
+        assert (sent["channel"], sent["destination"]) == ("sms", "your number ending in 0150")
 
 
 async def test_malformed_code_or_no_claimed_customer_writes_nothing(
