@@ -49,6 +49,8 @@ from core.payments.provider import PaymentProvider
 
 MAX_MESSAGE = 16_000
 UNDERSTOOD_PREFIX = 2_000
+CHANNELS = frozenset(channel.value for channel in Channel)
+RESUME_ACTIONS = frozenset({"hand_back", "close"})
 PRUNE_EVERY = 5  # turns between prunes: a thread keeps 3 to 7 checkpoints
 HOLDING = "A member of our team has your conversation and will reply here shortly."
 CONTACT_CHANNEL = {"whatsapp": ContactChannel.WHATSAPP, "sms": ContactChannel.SMS,
@@ -133,6 +135,9 @@ class Agent:
         """Take one borrower message through the graph; returns the replies queued for them."""
         if len(inbound.text) > MAX_MESSAGE:
             raise ValidationError(f"A message can be at most {MAX_MESSAGE:,} characters.")
+        if inbound.channel not in CHANNELS:
+            raise ValidationError(f"'{inbound.channel}' is not a channel; use one of "
+                                  f"{', '.join(sorted(CHANNELS))}.")
         channel = Channel(inbound.channel)
         async with self.session_factory() as session, session.begin():
             now = self.clock()
@@ -187,6 +192,9 @@ class Agent:
         `action` is "hand_back" (the agent takes the conversation again and says so, or says
         `message`) or "close" (the conversation ends).
         """
+        if action not in RESUME_ACTIONS:
+            raise ValidationError(f"'{action}' is not a way to end a hand-over; use "
+                                  "hand_back or close.")
         async with self.session_factory() as session, session.begin():
             now = self.clock()
             conversation = await get_conversation(session, conversation_id)

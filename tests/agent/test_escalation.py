@@ -17,7 +17,7 @@ from core.conversations.models import (
     EscalationReason,
     EscalationStatus,
 )
-from core.errors import NotFoundError
+from core.errors import NotFoundError, ValidationError
 from tests.agent.clock import Clock
 
 ADDRESS = "+18685559301"
@@ -101,3 +101,14 @@ async def test_resuming_a_conversation_nobody_escalated_is_refused(agent: Agent)
     hello = await agent.converse(Inbound("whatsapp", ADDRESS, "hi"))
     with pytest.raises(NotFoundError):
         await agent.resume(hello.conversation_id, actor="staff:3")
+
+
+async def test_a_hand_over_ends_only_by_handing_back_or_closing(agent: Agent) -> None:
+    asked = await agent.converse(Inbound("whatsapp", ADDRESS, "talk to a human"))
+    with pytest.raises(ValidationError, match="hand_back or close"):
+        await agent.resume(asked.conversation_id, actor="staff:3", action="forget it")
+
+
+async def test_an_unknown_channel_is_refused_before_anything_is_stored(agent: Agent) -> None:
+    with pytest.raises(ValidationError, match="'fax' is not a channel"):
+        await agent.converse(Inbound("fax", ADDRESS, "hi"))
