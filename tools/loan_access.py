@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Final
 
 from core.errors import NotFoundError
-from core.loans.models import Instalment, InstalmentStatus, LoanStatus
+from core.loans.models import Instalment, InstalmentStatus, Loan, LoanStatus
 from core.loans.queries import get_loan, search_loans
 from core.loans.settlement import owed_total
 from core.loans.transactions import instalments, up_to_date
@@ -81,25 +81,34 @@ def _row(row: Instalment, currency: str) -> Row:
     )
 
 
+def _as_view(loan: Loan, rows: list[Instalment], product_name: str, as_of: dt.date) -> LoanView:
+    currency = loan.currency
+
+    def money(value: Decimal) -> Money:
+        return Money.of(value, currency)
+
+    return LoanView(
+        loan_id=loan.id, number=loan.number, product_name=product_name, status=loan.status,
+        currency=currency, disbursed_on=loan.disbursed_on, as_of=as_of,
+        principal=money(loan.principal_outstanding), interest=money(loan.interest_receivable),
+        fees=money(loan.fees_outstanding), penalties=money(loan.penalties_outstanding),
+        credit=money(loan.credit_balance), owed=owed_total(loan),
+        overdue=money(loan.arrears_amount), days_past_due=loan.days_past_due,
+        rows=tuple(_row(row, currency) for row in rows),
+    )
+
+
 async def _view(context: ToolContext, loan_id: int, product_name: str) -> LoanView:
+    """The loan as of today. Serviced through today already (the nightly run), it is read as
+    stored; otherwise it is brought up to date in a savepoint that is rolled back, so reading
+    never writes."""
     session = context.session
+    loan = await get_loan(session, loan_id=loan_id)
+    if loan.accrued_through >= context.today:
+        return _as_view(loan, await instalments(session, loan.id), product_name, context.today)
     async with session.begin_nested() as savepoint:
         loan = await up_to_date(session, loan_id=loan_id, as_of=context.today)
-        currency = loan.currency
-
-        def money(value: Decimal) -> Money:
-            return Money.of(value, currency)
-
-        view = LoanView(
-            loan_id=loan.id, number=loan.number, product_name=product_name, status=loan.status,
-            currency=currency, disbursed_on=loan.disbursed_on,
-            as_of=context.today,
-            principal=money(loan.principal_outstanding), interest=money(loan.interest_receivable),
-            fees=money(loan.fees_outstanding), penalties=money(loan.penalties_outstanding),
-            credit=money(loan.credit_balance), owed=owed_total(loan),
-            overdue=money(loan.arrears_amount), days_past_due=loan.days_past_due,
-            rows=tuple(_row(row, currency) for row in await instalments(session, loan.id)),
-        )
+        view = _as_view(loan, await instalments(session, loan.id), product_name, context.today)
         await savepoint.rollback()
     return view
 

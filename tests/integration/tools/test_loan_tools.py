@@ -45,6 +45,22 @@ async def test_balance_as_of_today_writes_nothing(session: AsyncSession) -> None
     assert await snapshot(session) == before  # servicing through today was rolled back
 
 
+async def test_a_loan_serviced_through_today_reads_the_same_without_catching_up(
+    session: AsyncSession,
+) -> None:
+    await lender(session, NOW)
+    asha = await borrower(session, today=NOW.date())
+    await loan_for(session, asha)
+    turn = context(session, now=NOW, customer=asha)
+    caught_up = await call(loan_balance, turn)
+    schedule_caught_up = await call(payment_schedule, turn)
+    await run_servicing(session, as_of=NOW.date(), actor=ACTOR)  # the nightly run, done
+    before = await snapshot(session)
+    assert await call(loan_balance, turn) == caught_up
+    assert await call(payment_schedule, turn) == schedule_caught_up
+    assert await snapshot(session) == before
+
+
 async def test_several_loans_most_overdue_first(session: AsyncSession) -> None:
     await lender(session, NOW)
     asha = await borrower(session, today=NOW.date())
