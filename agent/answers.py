@@ -1,28 +1,15 @@
-"""The knowledge base as the question flow sees it: passages with a title, section and source."""
+"""The knowledge base as the question node uses it: hybrid search with the configured embedder.
+
+`knowledge.search.SearchResult` already is what the node needs (passages with title,
+section and source, and whether the match is confident), so it is returned as it is.
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.embedding import Embedder
-from knowledge.search import search
-
-
-@dataclass(frozen=True, slots=True)
-class CitedPassage:
-    text: str
-    title: str
-    section: str
-    source: str
-    score: float
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    passages: list[CitedPassage]
-    confident: bool
+from knowledge.search import SearchResult, search
 
 
 class KnowledgeSearch:
@@ -32,12 +19,5 @@ class KnowledgeSearch:
         self.embedder = embedder
         self.k = k
 
-    async def search(self, session: AsyncSession, question: str) -> Answer:
-        result = await search(session, question, embedder=self.embedder, k=self.k)
-        passages = [
-            CitedPassage(text=passage.text, title=passage.title,
-                         section=" › ".join(passage.section_path),
-                         source=passage.source, score=passage.score)
-            for passage in result.passages
-        ]
-        return Answer(passages=passages, confident=result.confident)
+    async def search(self, session: AsyncSession, question: str) -> SearchResult:
+        return await search(session, question, embedder=self.embedder, k=self.k)

@@ -23,15 +23,21 @@ class Understander(Protocol):
 
 
 class Passage(Protocol):
-    text: str
-    title: str
-    section: str
-    source: str
+    @property
+    def text(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def source(self) -> str: ...
 
 
 class Answer(Protocol):
-    passages: Sequence[Passage]
-    confident: bool
+    @property
+    def passages(self) -> Sequence[Passage]: ...
+    @property
+    def confident(self) -> bool: ...
 
 
 class KnowledgeBase(Protocol):

@@ -9,6 +9,7 @@ follow as instructions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from knowledge.search import Passage, SearchResult
 
@@ -23,7 +24,16 @@ PROMPT_PREAMBLE = (
 )
 
 
-def citation(passage: Passage) -> str:
+class Cited(Protocol):
+    """Anything with a title and a section path, as a citation names it."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def section(self) -> str: ...
+
+
+def citation(passage: Cited) -> str:
     """"Source: <title> — <section>" (just the title for text before the first heading)."""
     if passage.section:
         return f"Source: {passage.title} — {passage.section}"

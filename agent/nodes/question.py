@@ -18,6 +18,7 @@ from agent.guard import grounded
 from agent.nodes.resume import back_to_task
 from agent.state import ConversationState
 from agent.turn import Turn
+from knowledge.citations import citation
 
 EXCERPT = 700
 RANK_PENALTY = 0.5
@@ -85,11 +86,6 @@ def _words(text: str) -> set[str]:
             if word not in STOP}
 
 
-def citation(passage: Passage) -> str:
-    named = f"{passage.title} — {passage.section}" if passage.section else passage.title
-    return f"(Source: {named})"
-
-
 async def question(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     turn = Turn(state, runtime)
     context = runtime.context
@@ -108,6 +104,6 @@ async def question(state: ConversationState, runtime: Runtime[TurnContext]) -> d
         sources = [passage.text for passage in answer.passages] + [asked]
         text = written if written and grounded(written, sources) else fallback
         turn.facts.extend(sources)
-        turn.say(f"{text}\n\n{citation(best)}")
+        turn.say(f"{text}\n\n({citation(best)})")
     back_to_task(turn, state)
     return turn.update(offer=offer, misunderstandings=0)
