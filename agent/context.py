@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agent.understanding.model import Understanding
 from core.crypto import FieldCipher
 from core.payments.provider import PaymentProvider
+from tools.context import Attachment
 
 
 class Understander(Protocol):
@@ -49,7 +50,10 @@ class KnowledgeBase(Protocol):
 class AnswerWriter(Protocol):
     """Writes an answer to a question from passages (the LLM); None when it cannot."""
 
-    async def answer(self, question: str, passages: Sequence[Passage]) -> str | None: ...
+    async def answer(
+        self, question: str, passages: Sequence[Passage], *,
+        on_token: Callable[[str], Awaitable[None]] | None = None,
+    ) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +69,5 @@ class TurnContext:
     payments: PaymentProvider | None = None
     payment_return_url: str = "/pay/{reference}"
     lender_name: str = "Lendline"
+    stream: Callable[[str], Awaitable[None]] | None = None  # the channel's live text sink
+    attachments: tuple[Attachment, ...] = ()

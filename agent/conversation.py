@@ -24,7 +24,9 @@ from agent.checkpoint import TurnCheckpointer
 from agent.context import AnswerWriter, KnowledgeBase, TurnContext, Understander
 from agent.graph import build_graph
 from agent.lock import hold_conversation
+from agent.nodes.documents import acknowledgement
 from agent.state import Reply
+from agent.streaming import TokenSink
 from core.conversations import escalations
 from core.conversations.models import (
     Channel,
@@ -46,6 +48,10 @@ from core.customers.contacts import find_customer_by_contact
 from core.customers.models import ContactChannel, ContactPoint, Customer
 from core.errors import ValidationError
 from core.payments.provider import PaymentProvider
+from tools.context import Attachment, ToolContext
+from tools.documents import attach_files
+
+__all__ = ["Agent", "Attachment", "Inbound", "TurnResult"]
 
 MAX_MESSAGE = 16_000
 UNDERSTOOD_PREFIX = 2_000
@@ -53,6 +59,8 @@ CHANNELS = frozenset(channel.value for channel in Channel)
 RESUME_ACTIONS = frozenset({"hand_back", "close"})
 PRUNE_EVERY = 5  # turns between prunes: a thread keeps 3 to 7 checkpoints
 HOLDING = "A member of our team has your conversation and will reply here shortly."
+HELD_NOT_VERIFIED = ("I can add documents to an application only once you've confirmed who "
+                     "you are; the member of our team with your conversation will help.")
 CONTACT_CHANNEL = {"whatsapp": ContactChannel.WHATSAPP, "sms": ContactChannel.SMS,
                    "voice": ContactChannel.VOICE, "terminal": ContactChannel.SMS}
 
@@ -67,6 +75,7 @@ class Inbound:
     provider_message_id: str | None = None
     dtmf: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()  # files sent with the message
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,19 @@ async def _outgoing(session: AsyncSession, reply: Reply) -> Outgoing:
     return outgoing
 
 
+def _transcript_body(inbound: Inbound) -> str:
+    files = " ".join(f"[file: {file.filename}]" for file in inbound.attachments)
+    return " ".join(part for part in (inbound.text or inbound.dtmf or "", files) if part)
+
+
+def _meta(inbound: Inbound) -> Mapping[str, Any]:
+    if not inbound.attachments:
+        return inbound.meta
+    files = [{"filename": file.filename, "content_type": file.content_type,
+              "size_bytes": len(file.content)} for file in inbound.attachments]
+    return {**inbound.meta, "attachments": files}
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -123,16 +145,24 @@ class Agent:
         self.clock = clock
         self.graph = build_graph(TurnCheckpointer())
 
-    def _context(self, session: AsyncSession, now: dt.datetime) -> TurnContext:
+    def _context(
+        self, session: AsyncSession, now: dt.datetime, *, stream: TokenSink | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> TurnContext:
         return TurnContext(
             session=session, now=now, today=now.astimezone(self.zone).date(), cipher=self.cipher,
             otp_key=self.otp_key, understander=self.understander, knowledge=self.knowledge,
             writer=self.writer, payments=self.payments,
             payment_return_url=self.payment_return_url, lender_name=self.lender_name,
+            stream=stream, attachments=attachments,
         )
 
-    async def converse(self, inbound: Inbound) -> TurnResult:
-        """Take one borrower message through the graph; returns the replies queued for them."""
+    async def converse(self, inbound: Inbound, *, stream: TokenSink | None = None) -> TurnResult:
+        """Take one borrower message through the graph; returns the replies queued for them.
+
+        With `stream`, an LLM-written answer also goes to it sentence by sentence as it is
+        written (checked and shaped for the channel); such a reply is marked `streamed`.
+        """
         if len(inbound.text) > MAX_MESSAGE:
             raise ValidationError(f"A message can be at most {MAX_MESSAGE:,} characters.")
         if inbound.channel not in CHANNELS:
@@ -155,23 +185,25 @@ class Agent:
             elif owner is not None:
                 conversation.customer_id = owner.id
             message = await record_inbound(
-                session, conversation=conversation, body=inbound.text or inbound.dtmf or "",
-                now=now, provider_message_id=inbound.provider_message_id, meta=inbound.meta,
+                session, conversation=conversation, body=_transcript_body(inbound), now=now,
+                provider_message_id=inbound.provider_message_id, meta=_meta(inbound),
             )
             if message is None:
                 return TurnResult(conversation.id, [], duplicate=True)
             if conversation.status is ConversationStatus.ESCALATED:
-                return await self._hold(session, conversation, now)
+                return await self._hold(session, conversation, now, inbound)
             values: dict[str, Any] = {
                 "conversation_id": conversation.id, "channel": channel.value,
                 "capabilities": capabilities_for(channel.value),
                 "inbound": inbound.text[:UNDERSTOOD_PREFIX], "dtmf": inbound.dtmf,
+                "attachments": [file.filename for file in inbound.attachments],
             }
             if conversation.customer_id is not None:
                 values["claimed_customer_id"] = conversation.customer_id
             if owner is not None:
                 values["customer_name"] = owner.first_name
-            result = await self._run(session, conversation, values, now)
+            result = await self._run(session, conversation, values, now, stream=stream,
+                                     attachments=inbound.attachments)
             message.intent = result.intent
             return result
 
@@ -215,7 +247,8 @@ class Agent:
 
     async def _run(
         self, session: AsyncSession, conversation: Conversation, values: Any,
-        now: dt.datetime,
+        now: dt.datetime, *, stream: TokenSink | None = None,
+        attachments: tuple[Attachment, ...] = (),
     ) -> TurnResult:
         thread = str(conversation.id)
         config: Any = {"configurable": {"thread_id": thread}}
@@ -225,7 +258,8 @@ class Agent:
                 if not snapshot.interrupts:
                     return TurnResult(conversation.id, [])
             state = await self.graph.ainvoke(
-                values, config, context=self._context(session, now), durability="exit",
+                values, config, durability="exit",
+                context=self._context(session, now, stream=stream, attachments=attachments),
             )
             if state.get("turns", 0) % PRUNE_EVERY == 0:
                 await checkpoint.prune(session, thread_id=thread)
@@ -245,10 +279,14 @@ class Agent:
 
     async def _hold(
         self, session: AsyncSession, conversation: Conversation, now: dt.datetime,
+        inbound: Inbound,
     ) -> TurnResult:
-        """While a person has the conversation the agent stays quiet, but says so once."""
+        """While a person has the conversation the agent stays quiet, but says so once, and
+        still files the documents the borrower sends (often what the person asked for)."""
+        said = [Outgoing(text) for text in await self._file_while_held(
+            session, conversation, now, inbound)]
         open_one = await escalations.open_escalation_for(session, conversation_id=conversation.id)
-        said = await session.scalar(
+        held = await session.scalar(
             select(ConversationMessage.id).where(
                 ConversationMessage.conversation_id == conversation.id,
                 ConversationMessage.direction == Direction.OUTBOUND,
@@ -256,9 +294,30 @@ class Agent:
                 ConversationMessage.created_at >= (open_one.waiting_since if open_one else now),
             ).limit(1)
         )
-        if said is not None:
-            return TurnResult(conversation.id, [], escalated=True)
-        await enqueue_reply(session, conversation=conversation, body=HOLDING, now=now,
-                            intent="holding")
-        return TurnResult(conversation.id, [{"text": HOLDING, "purpose": "reply"}],
-                          escalated=True)
+        if said:
+            await enqueue_replies(session, conversation=conversation, replies=said, now=now,
+                                  intent="documents")
+        if held is None:
+            await enqueue_reply(session, conversation=conversation, body=HOLDING, now=now,
+                                intent="holding")
+            said.append(Outgoing(HOLDING))
+        return TurnResult(conversation.id, [{"text": reply.body, "purpose": "reply"}
+                                            for reply in said], escalated=True)
+
+    async def _file_while_held(
+        self, session: AsyncSession, conversation: Conversation, now: dt.datetime,
+        inbound: Inbound,
+    ) -> list[str]:
+        if not inbound.attachments:
+            return []
+        config: Any = {"configurable": {"thread_id": str(conversation.id)}}
+        with checkpoint.bound_to(await checkpoint.driver_connection(session)):
+            snapshot = await self.graph.aget_state(config)
+        verified = snapshot.values.get("customer_id")
+        if verified is None:
+            return [HELD_NOT_VERIFIED]
+        context = ToolContext(
+            session=session, conversation_id=conversation.id, channel=conversation.channel.value,
+            now=now, today=now.astimezone(self.zone).date(), cipher=self.cipher,
+            otp_key=self.otp_key, customer_id=verified, attachments=inbound.attachments)
+        return acknowledgement(await attach_files(context, inbound.text))

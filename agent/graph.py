@@ -1,7 +1,8 @@
 """The conversation graph: understand, route, act, respond; escalate and wait for a person.
 
 ```
-START → understand ─┬─ verify ──┬─ dialogue ─┐
+START → understand ─┬─ verify ──┬─ dialogue ─┐      (documents first when files came
+                    │           │            │       with the message, then as usual)
                     ├─ dialogue ┘            ├─ escalate ─┐
                     ├─ question ─────────────┤            ├─ respond ─┬─ END
                     ├─ repair / chitchat ────┤            │           └─ handoff (interrupt)
@@ -18,11 +19,18 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agent.context import TurnContext
 from agent.nodes.dialogue import dialogue
+from agent.nodes.documents import documents
 from agent.nodes.escalation import escalate, handoff
 from agent.nodes.question import question
 from agent.nodes.repair import chitchat, clarify, repair
 from agent.nodes.respond import respond
-from agent.nodes.routing import after_node, after_respond, after_understanding, after_verify
+from agent.nodes.routing import (
+    after_documents,
+    after_node,
+    after_respond,
+    after_understanding,
+    after_verify,
+)
 from agent.nodes.understand import understand
 from agent.nodes.verify import verify
 from agent.state import ConversationState
@@ -35,6 +43,7 @@ def build_graph(
 ) -> CompiledStateGraph[ConversationState, TurnContext, ConversationState, ConversationState]:
     graph = StateGraph(ConversationState, context_schema=TurnContext)
     graph.add_node("understand", understand)
+    graph.add_node("documents", documents)
     graph.add_node("verify", verify)
     graph.add_node("dialogue", dialogue)
     graph.add_node("question", question)
@@ -47,7 +56,10 @@ def build_graph(
 
     graph.add_edge(START, "understand")
     graph.add_conditional_edges(
-        "understand", after_understanding, ["verify", "escalate", *ACTIONS],
+        "understand", after_understanding, ["documents", "verify", "escalate", *ACTIONS],
+    )
+    graph.add_conditional_edges(
+        "documents", after_documents, ["respond", "verify", "escalate", *ACTIONS],
     )
     graph.add_conditional_edges("verify", after_verify, ["dialogue", "escalate", "respond"])
     for node in ACTIONS:

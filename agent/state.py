@@ -21,6 +21,7 @@ class Reply(TypedDict):
     text: str
     purpose: str  # "reply", or "one_time_code" for a message that carries a code
     contact_point_id: NotRequired[int]  # deliver to this registered contact, not the chat
+    streamed: NotRequired[bool]  # already sent to the channel's stream as it was written
 
 
 class FlowState(TypedDict):
@@ -55,6 +56,7 @@ class ConversationState(TypedDict, total=False):
     capabilities: Capabilities
     inbound: str
     dtmf: str | None
+    attachments: list[str]  # names of the files sent with this message (content: TurnContext)
     understanding: dict[str, Any]
     claimed_customer_id: int | None
     customer_id: int | None

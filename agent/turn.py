@@ -45,6 +45,7 @@ class Turn:
             "customer_id": self.state.get("customer_id"),
             "claimed_customer_id": self.claimed_customer_id,
             "payments": context.payments, "payment_return_url": context.payment_return_url,
+            "attachments": context.attachments,
         }
         values.update(override)
         return ToolContext(**values)
@@ -75,10 +76,13 @@ class Turn:
             self.cache[key] = await self.call(name, **args)
         return self.cache[key]
 
-    def say(self, text: str, purpose: str = "reply", contact_point_id: int | None = None) -> None:
+    def say(self, text: str, purpose: str = "reply", contact_point_id: int | None = None,
+            *, streamed: bool = False) -> None:
         reply: Reply = {"text": text, "purpose": purpose}
         if contact_point_id is not None:
             reply["contact_point_id"] = contact_point_id
+        if streamed:
+            reply["streamed"] = True
         self.replies.append(reply)
 
     def escalate(self, reason: str, detail: str = "") -> None:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from admin import errors as admin_errors
 from admin.api import routers
+from channels.routers import routers as channel_routers
 from core.crypto import FieldCipher
 from lendline import api_docs, demo, payments
 from lendline.assistant import build_agent
@@ -67,6 +68,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     payments.install(app, settings)
     for router in routers:
         app.include_router(router, prefix="/api/v1")
+    for router in channel_routers:
+        app.include_router(router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -77,6 +77,48 @@ class Settings(BaseSettings):
     )
     embedding_model: str = "text-embedding-3-small"
 
+    twilio_account_sid: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "LENDLINE_TWILIO_ACCOUNT_SID"),
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "LENDLINE_TWILIO_AUTH_TOKEN"),
+        description="Checks every Twilio webhook's signature and authenticates outbound sends.",
+    )
+    twilio_api_url: str | None = Field(
+        default=None,
+        description="Override Twilio's REST base URL (a local test server); unset in production.",
+    )
+    twilio_sms_from: str | None = Field(
+        default=None, description="The SMS sender: an E.164 number or a messaging service SID.")
+    twilio_whatsapp_from: str | None = Field(
+        default=None, description="The WhatsApp sender number in E.164, without 'whatsapp:'.")
+    whatsapp_templates: dict[str, str] = Field(
+        default_factory=dict,
+        description="Approved WhatsApp templates by purpose, as JSON: "
+        '{"one_time_code": "HX...", "payment_reminder": "HX...", "staff_reply": "HX...", '
+        '"reply": "HX..."}. Used outside the 24-hour customer-service window.',
+    )
+    messages_per_minute: int = Field(
+        default=20, description="Inbound messages one sender may send a minute before the agent "
+        "stops answering (one polite notice, then silence until the minute passes).")
+
+    elevenlabs_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ELEVENLABS_API_KEY", "LENDLINE_ELEVENLABS_API_KEY"),
+    )
+    elevenlabs_base_url: str | None = Field(
+        default=None, description="Override ElevenLabs' API base URL (a local test server).")
+    elevenlabs_voice_id: str = "21m00Tcm4TlvDq8ikWAM"
+    elevenlabs_tts_model: str = "eleven_flash_v2_5"
+    elevenlabs_stt_model: str = "scribe_v1"
+    voice_mode: Literal["relay", "stream"] = Field(
+        default="relay",
+        description="Phone calls through ConversationRelay (Twilio recognises speech, "
+        "ElevenLabs speaks) or Media Streams (we transcribe and synthesise with ElevenLabs).",
+    )
+
     allow_sandbox_payments: bool = Field(
         default=False,
         description="Allow the sandbox payment provider in production (demo stacks only): "

@@ -17,14 +17,14 @@ from typing import Any, Final
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
-from tools import applications, collections, customers, identity, loans, products
+from tools import applications, collections, customers, documents, identity, loans, products
 
 SECTIONS: Final[tuple[tuple[str, tuple[BaseTool, ...]], ...]] = (
     ("Identity", (identity.send_verification_code, identity.check_verification_code,
                   identity.verify_date_of_birth, identity.find_customer_by_phone)),
     ("Products", (products.list_products, products.quote_loan, products.prequalify)),
     ("Applications", (applications.submit_application, applications.application_status,
-                      applications.required_documents)),
+                      applications.required_documents, documents.attach_documents)),
     ("Loans", (loans.loan_balance, loans.next_payment, loans.payment_schedule,
                loans.settlement_quote, loans.create_payment_link, loans.report_payment)),
     ("Collections", (collections.promise_to_pay, collections.request_hardship,

@@ -19,6 +19,15 @@ from core.payments.provider import PaymentProvider
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the borrower sent with their message (WhatsApp media, a web chat upload)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class ToolContext:
     """The turn's unit of work, clock, keys and the verified borrower."""
 
@@ -33,6 +42,7 @@ class ToolContext:
     claimed_customer_id: int | None = None
     payments: PaymentProvider | None = None
     payment_return_url: str = "/pay/{reference}"
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def actor(self) -> str:

@@ -17,6 +17,7 @@ from agent.context import Passage, TurnContext
 from agent.guard import grounded
 from agent.nodes.resume import back_to_task
 from agent.state import ConversationState
+from agent.streaming import SentenceStream
 from agent.turn import Turn
 from knowledge.citations import citation
 
@@ -98,12 +99,21 @@ async def question(state: ConversationState, runtime: Runtime[TurnContext]) -> d
         offer = "person"
     else:
         fallback, best = excerpt(answer.passages, asked)
-        written = None
-        if context.writer is not None:
-            written = await context.writer.answer(asked, answer.passages)
         sources = [passage.text for passage in answer.passages] + [asked]
-        text = written if written and grounded(written, sources) else fallback
+        written = None
+        stream = None
+        if context.stream is not None:
+            stream = SentenceStream(context.stream, sources=sources,
+                                    capabilities=state["capabilities"])
+        if context.writer is not None:
+            written = await context.writer.answer(
+                asked, answer.passages, on_token=stream.feed if stream else None)
+        source = f"({citation(best)})"
+        if written and grounded(written, sources):
+            streamed = stream is not None and await stream.finish(f"\n\n{source}")
+            turn.say(f"{written}\n\n{source}", streamed=streamed)
+        else:
+            turn.say(f"{fallback}\n\n{source}")
         turn.facts.extend(sources)
-        turn.say(f"{text}\n\n({citation(best)})")
     back_to_task(turn, state)
     return turn.update(offer=offer, misunderstandings=0)

@@ -20,8 +20,10 @@ async def respond(state: ConversationState, runtime: Runtime[TurnContext]) -> di
         if "contact_point_id" in reply:  # a text message to a phone, not this chat
             fitted.append(reply)
             continue
-        fitted.extend({"text": part, "purpose": reply["purpose"]}
-                      for part in fit(reply["text"], capabilities))
+        for part in fit(reply["text"], capabilities):
+            fitted.append({"text": part, "purpose": reply["purpose"]})
+            if reply.get("streamed"):
+                fitted[-1]["streamed"] = True
     history = list(state.get("history", []))
     if state.get("inbound"):
         history.append({"role": "borrower", "text": state["inbound"]})

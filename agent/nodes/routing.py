@@ -21,6 +21,8 @@ def _verified(state: ConversationState) -> bool:
 
 
 def after_understanding(state: ConversationState) -> str:
+    if state.get("attachments"):
+        return "documents"
     understanding = state["understanding"]
     intent = Intent(understanding["intent"])
     sure = understanding["confidence"] >= UNSURE and intent is not Intent.UNKNOWN
@@ -55,6 +57,13 @@ def after_understanding(state: ConversationState) -> str:
     if target.verified and not _verified(state):
         return "verify"
     return "dialogue"
+
+
+def after_documents(state: ConversationState) -> str:
+    """On to the message's words, if it had any besides the files."""
+    if not state.get("inbound", "").strip():
+        return "respond"
+    return after_understanding(state)
 
 
 def after_node(state: ConversationState) -> str:

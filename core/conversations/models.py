@@ -6,6 +6,7 @@
 - Every reply is an outbox row written in the turn's transaction, with an idempotency key the
   sender passes to the provider: nothing is lost and nothing is sent twice.
 - At most one escalation per conversation is open (waiting or claimed) at a time.
+- A number's messaging opt-out (STOP/START) is one row per (channel, address).
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, SmallInteger, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, CreatedAtMixin, IdMixin
@@ -164,3 +175,17 @@ class Escalation(IdMixin, CreatedAtMixin, Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class NumberOptOut(IdMixin, Base):
+    """STOP or START from a number, whoever it belongs to (a customer's own channel opt-outs
+    are in compliance); one row per channel and address, the latest word wins."""
+
+    __tablename__ = "number_opt_outs"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "number_opt_out_channel"))
+    address: Mapped[str] = mapped_column(String(200))
+    opted_out: Mapped[bool] = mapped_column(Boolean)
+    keyword: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -20,7 +20,7 @@ from core.conversations.models import (
 )
 from core.conversations.store import append_message
 
-__all__ = ["Outgoing", "enqueue_replies", "enqueue_reply", "pending"]
+__all__ = ["Outgoing", "enqueue_replies", "enqueue_reply", "pending", "take_pending"]
 
 
 async def enqueue_reply(
@@ -101,3 +101,27 @@ async def pending(
     if conversation_id is not None:
         query = query.where(OutboxMessage.conversation_id == conversation_id)
     return (await session.scalars(query.order_by(OutboxMessage.id))).all()
+
+
+async def take_pending(
+    session: AsyncSession, *, conversation_id: int, channel: Channel, now: dt.datetime,
+) -> list[OutboxMessage]:
+    """Claim a conversation's undelivered replies on a live channel (a web chat or a call's
+    socket), oldest first, marking them sent: the caller writes them to its socket.
+
+    Rows another replica is taking are skipped, so two sockets never send one reply twice.
+    """
+    rows = (await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.conversation_id == conversation_id,
+               OutboxMessage.channel == channel,
+               OutboxMessage.status == OutboxStatus.PENDING)
+        .order_by(OutboxMessage.id)
+        .with_for_update(skip_locked=True)
+    )).all()
+    for row in rows:
+        row.status = OutboxStatus.SENT
+        row.sent_at = now
+        row.attempts += 1
+    await session.flush()
+    return list(rows)

@@ -161,3 +161,43 @@ async def test_instructions_in_a_message_change_nothing(
     assert result.tool_calls == []
     said = " ".join(result.texts)
     assert "Good news" not in said and "approved" not in said
+
+
+async def test_a_streamed_answer_arrives_sentence_by_sentence_and_is_marked_streamed(
+    agent_connection: AsyncConnection, settings: Settings, clock: Clock,
+) -> None:
+    _, server = _over_http("You can send your documents as photos on WhatsApp. "
+                           "Our team reviews every document.")
+    fragments: list[str] = []
+
+    async def sink(fragment: str) -> None:
+        fragments.append(fragment)
+
+    with server:
+        agent = _agent_over_http(server.base_url, agent_connection, settings, clock)
+        result = await agent.converse(
+            Inbound("web", "web-session-1", "what documents do I need to apply?"), stream=sink)
+    assert fragments[:2] == ["You can send your documents as photos on WhatsApp.",
+                             " Our team reviews every document."]
+    assert fragments[2].startswith("\n\n(Source: ")
+    assert result.replies[0]["streamed"] is True
+    assert "".join(fragments) == result.texts[0]
+
+
+async def test_a_stream_stops_at_the_first_unchecked_sentence_and_the_passage_replaces_it(
+    agent_connection: AsyncConnection, settings: Settings, clock: Clock,
+) -> None:
+    _, server = _over_http("Late fees apply to missed payments. The fee is only TT$1.23. "
+                           "Please pay on time.")
+    fragments: list[str] = []
+
+    async def sink(fragment: str) -> None:
+        fragments.append(fragment)
+
+    with server:
+        agent = _agent_over_http(server.base_url, agent_connection, settings, clock)
+        result = await agent.converse(
+            Inbound("voice", ASHA, "how much is the late fee?"), stream=sink)
+    assert fragments == ["Late fees apply to missed payments."]
+    assert "streamed" not in result.replies[0]
+    assert "1.23" not in result.texts[0] and "Please pay on time" not in result.texts[0]

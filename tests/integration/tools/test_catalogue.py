@@ -8,8 +8,8 @@ from tools.catalogue import ALL_TOOLS, DOC_PATH, TOOLS_BY_NAME, main, render_mar
 NAMES = {
     "send_verification_code", "check_verification_code", "verify_date_of_birth",
     "find_customer_by_phone", "list_products", "quote_loan", "prequalify",
-    "submit_application", "application_status", "required_documents", "loan_balance",
-    "next_payment", "payment_schedule", "settlement_quote", "create_payment_link",
+    "submit_application", "application_status", "required_documents", "attach_documents",
+    "loan_balance", "next_payment", "payment_schedule", "settlement_quote", "create_payment_link",
     "report_payment", "promise_to_pay", "request_hardship", "raise_dispute",
     "update_contact_details", "opt_out_marketing",
 }
