@@ -1,8 +1,9 @@
 """`lendline chat`: talk to the agent in a terminal, on the embedded defaults.
 
 The conversation is a real one: it goes through the same entry point as WhatsApp, is stored,
-checkpointed and shows up in the console. One-time codes, which a phone would receive by
-text message, are printed as such.
+checkpointed and shows up in the console. The terminal is its delivery channel: replies are
+taken from the outbox and printed, including a staff member's replies from the console as
+they arrive. One-time codes, which a phone would receive by text message, are printed as such.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from redis.asyncio import Redis
+
 from agent.conversation import Agent, Inbound
+from channels import live
+from core.conversations.models import Channel, Conversation
+from core.conversations.outbox import take_pending
 from core.crypto import FieldCipher
 from lendline.assistant import build_agent
 from lendline.services import seed_demo_data, start_services
@@ -22,15 +28,37 @@ Demo borrowers: +18685550101 (Asha Ramdial, a current personal loan) and others;
 number is a new borrower."""
 
 
-async def _say(agent: Agent, channel: str, phone: str, text: str) -> None:
+async def _print_pending(agent: Agent, conversation_id: int) -> None:
+    """Print (and mark sent) every reply of the conversation still waiting in the outbox,
+    text messages to the borrower's phone (one-time codes) included: the terminal stands in
+    for the phone too."""
+    async with agent.session_factory() as session, session.begin():
+        channel = (await session.get_one(Conversation, conversation_id)).channel
+        now = dt.datetime.now(dt.UTC)
+        rows = await take_pending(session, conversation_id=conversation_id, channel=channel,
+                                  now=now)
+        if channel is not Channel.SMS:
+            rows += await take_pending(session, conversation_id=conversation_id,
+                                       channel=Channel.SMS, now=now)
+        for row in sorted(rows, key=lambda row: row.id):
+            if row.channel is not channel:
+                print(f"  [text message to {row.address}] {row.body}")
+            else:
+                print(f"Lendline: {row.body}")
+
+
+async def _say(agent: Agent, channel: str, phone: str, text: str) -> int:
     result = await agent.converse(Inbound(channel=channel, address=phone, text=text))
-    for reply in result.replies:
-        if reply["purpose"] == "one_time_code":
-            print(f"  [text message to {phone}] {reply['text']}")
-        else:
-            print(f"Lendline: {reply['text']}")
+    await _print_pending(agent, result.conversation_id)
     if result.escalated:
         print("  [passed to a person: answer it in the console, then hand it back]")
+    return result.conversation_id
+
+
+async def _staff_replies(agent: Agent, redis: Redis, conversation_id: int) -> None:
+    async with live.nudges(redis, conversation_id) as nudged:
+        async for _ in nudged:
+            await _print_pending(agent, conversation_id)
 
 
 async def run(settings: Settings, *, phone: str, channel: str) -> None:
@@ -42,6 +70,7 @@ async def run(settings: Settings, *, phone: str, channel: str) -> None:
             await seed_demo_data(services, cipher=cipher, today=today)
         agent = build_agent(settings, services, cipher=cipher)
         print(BANNER.format(phone=phone, channel=channel))
+        listener: asyncio.Task[None] | None = None
         while True:
             try:
                 text = await asyncio.to_thread(input, "you> ")
@@ -50,6 +79,11 @@ async def run(settings: Settings, *, phone: str, channel: str) -> None:
             if text.strip() in {"/quit", "/exit"}:
                 break
             if text.strip():
-                await _say(agent, channel, phone, text)
+                conversation_id = await _say(agent, channel, phone, text)
+                if listener is None:
+                    listener = asyncio.create_task(
+                        _staff_replies(agent, services.redis, conversation_id))
     finally:
+        if listener is not None:
+            listener.cancel()
         await services.close()
