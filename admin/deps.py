@@ -22,4 +22,7 @@ async def unit_of_work(
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(unit_of_work)]
+SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+"""Scoped to the handler, not the request: FastAPI's default would commit after the response
+is sent, so a browser following a redirect could read the state from before the commit, and
+a client could be told "created" about a commit that then failed."""

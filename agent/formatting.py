@@ -77,7 +77,12 @@ def speakable(text: str) -> str:
     text = re.sub(r"^\s*[-•]\s*", "", text, flags=re.MULTILINE)
     text = text.replace("%", " percent").replace("&", " and ")
     text = re.sub(r"[*_#`|]", "", text)
+    text = _SPOKEN_SOURCE.sub(lambda m: f"That's from our {m.group(1).strip()}.", text)
+    text = re.sub(r"\s*\((loan \d+)\)", "", text)  # a reference a caller cannot use
     return re.sub(r"\s*\n+\s*", " ", text).strip()
+
+
+_SPOKEN_SOURCE = re.compile(r"\(Source: ([^—)]+)(?:—[^)]*)?\)")
 
 
 def plain(text: str) -> str:

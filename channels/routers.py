@@ -2,4 +2,10 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from channels.twilio.messaging import router as twilio_messaging
+from channels.twilio.status import router as twilio_status
+from channels.voice import router as voice
+from channels.voice.media_stream import router as voice_stream
+from channels.web.router import router as web_chat
+
+routers: list[APIRouter] = [twilio_messaging, twilio_status, voice, voice_stream, web_chat]

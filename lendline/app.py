@@ -11,12 +11,16 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from admin import console
 from admin import errors as admin_errors
 from admin.api import routers
+from channels import live
 from channels.routers import routers as channel_routers
+from channels.twilio import delivery_jobs as twilio_delivery
+from channels.twilio import inbound_jobs as twilio_inbound
 from core.crypto import FieldCipher
 from lendline import api_docs, demo, payments
-from lendline.assistant import build_agent
+from lendline.assistant import build_agent, chat_model
 from lendline.services import Services, seed_demo_data, start_services
 from lendline.settings import Settings
 
@@ -33,11 +37,16 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         if owned and settings.seed_demo_data:
             today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
             if await seed_demo_data(running, cipher=app.state.field_cipher, today=today):
-                log.info("Seeded the demo lender; staff sign in with %s / %s",
-                         demo.STAFF[0][0], demo.DEMO_PASSWORD)
+                log.info("Seeded the demo lender; staff sign in at %s/console as %s / %s "
+                         "(one demo user per role, same password: see README)",
+                         settings.base_url, demo.STAFF[0][0], demo.DEMO_PASSWORD)
         app.state.services = running
         app.state.session_factory = running.session_factory
         app.state.agent = build_agent(settings, running, cipher=app.state.field_cipher)
+        app.state.outbox_nudge = lambda conversation: live.publish(running.redis, conversation)
+        twilio_inbound.bind(app.state.agent, running.redis, settings)
+        app.state.outbox = await twilio_delivery.serve(
+            settings, session_factory=running.session_factory, redis=running.redis)
         worker: asyncio.Task[None] | None = None
         if owned and settings.run_worker:
             worker = asyncio.create_task(
@@ -50,6 +59,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            await app.state.outbox.close()
             if owned:
                 await running.close()
 
@@ -60,11 +70,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,
     )
     api_docs.install(app)
     app.state.settings = settings
     app.state.field_cipher = FieldCipher(settings.resolved_secret_key())
+    app.state.reply_model = chat_model(settings) if settings.llm_enabled else None
     admin_errors.install(app)
+    console.install(app)
     payments.install(app, settings)
     for router in routers:
         app.include_router(router, prefix="/api/v1")

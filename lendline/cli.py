@@ -1,4 +1,5 @@
-"""The `lendline` command: serve, worker, migrate, revision, knowledge, chat."""
+"""The `lendline` command: serve, worker, migrate, revision, knowledge, chat, create-admin,
+api-token."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from lendline import knowledge_cli
+from lendline import knowledge_cli, staff_cli
 from lendline.settings import Settings, get_settings
 
 
@@ -23,10 +24,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from channels.twilio import inbound_jobs
+    from core.crypto import FieldCipher
+    from lendline.assistant import build_agent
     from lendline.services import start_services
 
     async def run() -> None:
         services = await start_services(settings)
+        # Inbound message jobs run the agent, so a worker needs one as `serve` does.
+        agent = build_agent(settings, services,
+                            cipher=FieldCipher(settings.resolved_secret_key()))
+        inbound_jobs.bind(agent, services.redis, settings)
         try:
             await services.queue.run_worker_async(concurrency=args.concurrency)
         finally:
@@ -91,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     revision.add_argument("-m", "--message", required=True)
     revision.set_defaults(run=_revision)
     knowledge_cli.add_commands(commands)
+    staff_cli.add_commands(commands)
 
     chat = commands.add_parser("chat", help="talk to the agent in this terminal")
     chat.add_argument("--phone", default="+18685550101",
@@ -103,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = args.command in {"chat", "knowledge"}  # a conversation, not a server log
+    # a conversation or a command's answer, not a server log
+    quiet = args.command in {"chat", "knowledge", "create-admin", "api-token"}
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from channels.twilio import delivery_jobs as twilio_delivery
+from channels.twilio import inbound_jobs as twilio_inbound
 from core.collections.delinquency import run_delinquency
 from core.collections.settlement_progress import evaluate_open_offers
 from core.db.session import unit_of_work
@@ -29,6 +31,7 @@ from lendline.settings import get_settings
 log = logging.getLogger(__name__)
 
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+app.add_tasks_from(twilio_inbound.blueprint, namespace="twilio_inbound")
 _sessions: async_sessionmaker[AsyncSession] | None = None
 _payment_applier: ApplyPayment | None = None
 
@@ -43,6 +46,9 @@ def sessions() -> async_sessionmaker[AsyncSession]:
     if _sessions is None:
         raise RuntimeError("Jobs are not bound to a database; call jobs.bind() first.")
     return _sessions
+
+
+twilio_delivery.register(app, settings=get_settings, sessions=sessions)
 
 
 async def enqueue(session: AsyncSession, task: Any, /, **kwargs: Any) -> int:

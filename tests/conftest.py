@@ -121,12 +121,44 @@ async def staff(session: AsyncSession):  # type: ignore[no-untyped-def]
     )
 
 
+async def bearer_token(session: AsyncSession, email: str, password: str) -> str | None:
+    """A personal API token for these credentials, or None if they are wrong.
+
+    The row is written directly, as if the client had made the token in the console long
+    ago: a test counting audit events or sign-in failures sees only its own requests.
+    """
+    import datetime as dt
+    import secrets
+
+    from sqlalchemy import select
+
+    from core.staff.models import SessionKind, StaffSession, StaffUser
+    from core.staff.passwords import verify_password
+    from core.staff.sessions import TOKEN_PREFIX, token_hash
+
+    user = await session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
+    if user is None or not verify_password(password, user.password_hash):
+        return None
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.UTC)
+    session.add(StaffSession(staff_id=user.id, kind=SessionKind.API_TOKEN, label="tests",
+                             token_hash=token_hash(token), last_seen_at=now,
+                             expires_at=now + dt.timedelta(days=1)))
+    await session.flush()
+    return token
+
+
 @pytest.fixture
 async def api(settings: Settings, session: AsyncSession, staff):  # type: ignore[no-untyped-def]
     """An HTTP client for the app, authenticated as a supervisor, sharing the test's transaction.
 
-    Each request's unit of work runs inside the test's rolled-back outer transaction.
+    Each request's unit of work runs inside the test's rolled-back outer transaction. Tests
+    say who makes a request with `auth=(email, password)` (the supervisor by default,
+    `auth=None` for nobody); the API takes only tokens, so a request hook exchanges those
+    credentials for a personal API token, once per pair, as a real client would hold one.
     """
+    import base64
+
     import httpx
 
     from admin.deps import unit_of_work
@@ -138,9 +170,25 @@ async def api(settings: Settings, session: AsyncSession, staff):  # type: ignore
         async with session.begin_nested():
             yield session
 
+    tokens: dict[str, str | None] = {}
+
+    async def basic_to_bearer(request: httpx.Request) -> None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return
+        if header not in tokens:
+            email, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            tokens[header] = await bearer_token(session, email, password)
+        token = tokens[header]
+        if token is None:
+            del request.headers["Authorization"]
+        else:
+            request.headers["Authorization"] = f"Bearer {token}"
+
     app.dependency_overrides[unit_of_work] = same_session
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://test", auth=(STAFF_EMAIL, STAFF_PASSWORD)
+        transport=transport, base_url="http://test", auth=(STAFF_EMAIL, STAFF_PASSWORD),
+        event_hooks={"request": [basic_to_bearer]},
     ) as client:
         yield client

@@ -8,8 +8,10 @@ from admin.api import (
     collections_settlements,
     compliance,
     customers,
+    escalations,
     ledger,
     loans,
+    me,
     payments,
     products,
     scoring,
@@ -17,4 +19,5 @@ from admin.api import (
 
 routers: list[APIRouter] = [payments.router, customers.router, products.router, ledger.router,
                             applications.router, loans.router, scoring.router,
-                            compliance.router, collections_settlements.router, collections.router]
+                            compliance.router, collections_settlements.router, collections.router,
+                            me.router, escalations.router]

@@ -60,8 +60,12 @@ def after_understanding(state: ConversationState) -> str:
 
 
 def after_documents(state: ConversationState) -> str:
-    """On to the message's words, if it had any besides the files."""
-    if not state.get("inbound", "").strip():
+    """On to the message's words when they ask for something besides the files ("and what's
+    my balance?"); words about the files ("here is my payslip") have been answered."""
+    understanding = state["understanding"]
+    intent = Intent(understanding["intent"])
+    if (not state.get("inbound", "").strip() or understanding["confidence"] < UNSURE
+            or intent in ANSWERS | VERIFICATION | CHITCHAT | {Intent.UNKNOWN}):
         return "respond"
     return after_understanding(state)
 

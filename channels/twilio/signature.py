@@ -8,6 +8,7 @@ gets 403, is audited (who it claimed to be, from where) and changes nothing else
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -56,7 +57,7 @@ async def refuse(
     async with sessions() as session, session.begin():
         await trail.record(
             session, actor=f"twilio-webhook:{client or 'unknown'}", action="webhook.refused",
-            entity_type="webhook", entity_id=url,
-            after={"reason": reason, "from": form.get("From", ""),
+            entity_type="webhook", entity_id=urlsplit(url).path[:60],
+            after={"reason": reason, "url": url, "from": form.get("From", ""),
                    "sid": form.get("MessageSid") or form.get("CallSid") or ""},
         )

@@ -1,4 +1,8 @@
-"""Audit records. A database trigger refuses UPDATE and DELETE on this table."""
+"""Audit records. A database trigger refuses UPDATE and DELETE on this table.
+
+`ip` and `user_agent` say where a request came from (see `core.audit.trail.Origin`); they are
+empty for events with no request behind them (jobs, the command line).
+"""
 
 from __future__ import annotations
 
@@ -27,3 +31,5 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     channel: Mapped[str | None] = mapped_column(String(30))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))

@@ -1,17 +1,54 @@
-"""Append to and read the audit trail."""
+"""Append to and read the audit trail.
+
+Who and what are the caller's arguments; when is the database clock; from where is the
+request's `Origin`, which the web layer sets for the duration of a request (`use_origin`) so
+services need not pass it along.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from: the client's address and its user agent."""
+
+    ip: str | None
+    user_agent: str | None
+
+
+_origin: ContextVar[Origin | None] = ContextVar("audit_origin", default=None)
+
+
+@contextlib.contextmanager
+def use_origin(origin: Origin) -> Iterator[None]:
+    """Record `origin` on every audit event appended inside the block."""
+    token = _origin.set(origin)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
+
+def _where() -> dict[str, str | None]:
+    origin = _origin.get()
+    if origin is None:
+        return {"ip": None, "user_agent": None}
+    return {"ip": origin.ip and origin.ip[:64],
+            "user_agent": origin.user_agent and origin.user_agent[:300]}
 
 
 def json_safe(value: Any) -> Any:
@@ -49,6 +86,7 @@ async def record(
         before=json_safe(before) if before is not None else None,
         after=json_safe(after) if after is not None else None,
         channel=channel,
+        **_where(),
     )
     session.add(event)
     await session.flush()
@@ -65,6 +103,7 @@ async def record_many(
     """
     if not events:
         return
+    where = _where()
     await session.execute(insert(AuditEvent), [
         {
             "actor": actor,
@@ -74,6 +113,7 @@ async def record_many(
             "before": json_safe(event["before"]) if event.get("before") is not None else None,
             "after": json_safe(event["after"]) if event.get("after") is not None else None,
             "channel": event.get("channel"),
+            **where,
         }
         for event in events
     ])

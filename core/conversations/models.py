@@ -20,12 +20,14 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, CreatedAtMixin, IdMixin
@@ -60,6 +62,7 @@ class Author(StrEnum):
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender; `next_attempt_at` is when its lease runs out
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"
@@ -132,7 +135,8 @@ class ConversationMessage(IdMixin, CreatedAtMixin, Base):
 class OutboxMessage(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_pending", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_outbox_due", "next_attempt_at",
+              postgresql_where=text("status IN ('pending', 'sending')")),
     )
 
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
@@ -147,9 +151,16 @@ class OutboxMessage(IdMixin, CreatedAtMixin, Base):
     )
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the provider was asked to send: the body split into messages (SMS segments,
+    # length limits), each with its provider id and status; a retry sends only the rest.
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb"))
+    segments: Mapped[int | None] = mapped_column(SmallInteger)
+    template_sid: Mapped[str | None] = mapped_column(String(40))
+    error_code: Mapped[int | None] = mapped_column(Integer)
 
 
 class Escalation(IdMixin, CreatedAtMixin, Base):

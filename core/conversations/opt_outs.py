@@ -1,8 +1,9 @@
 """Per-number messaging opt-out: STOP, START and their synonyms, kept per channel and address.
 
 Kept apart from a customer's consents because anyone can text STOP, customer or not, and the
-opt-out must hold for the number whoever it belongs to. Nothing but a reply to the STOP
-itself is sent to an opted-out number until it sends START.
+opt-out must hold for the number whoever it belongs to. Nothing is sent to an opted-out
+number until it sends START, except the confirmation of the STOP itself and the answer to
+HELP (purposes `opt_out` and `help`), as carriers require.
 """
 
 from __future__ import annotations

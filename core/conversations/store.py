@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,9 +21,8 @@ from core.conversations.models import (
 )
 from core.errors import NotFoundError
 
-__all__ = ["append_message", "find_open_conversation", "get_conversation", "open_conversation",
-           "record_inbound",
-           "set_status", "transcript"]
+__all__ = ["append_message", "find_open_conversation", "get_conversation", "note_interrupted",
+           "open_conversation", "record_inbound", "set_status", "transcript"]
 
 
 async def open_conversation(
@@ -110,6 +109,19 @@ async def append_message(
     conversation.last_activity_at = now
     await session.flush()
     return message
+
+
+async def note_interrupted(session: AsyncSession, *, message_id: int, heard: str) -> None:
+    """Note on a spoken reply that the caller heard only `heard` of it: they spoke over it,
+    or the call ended before it was said (""). The transcript keeps what was sent, and says
+    what reached the caller."""
+    await session.execute(
+        update(ConversationMessage)
+        .where(ConversationMessage.id == message_id,
+               ConversationMessage.direction == Direction.OUTBOUND)
+        .values(meta=ConversationMessage.meta.op("||")(
+            func.jsonb_build_object("interrupted", true(), "heard", heard)))
+    )
 
 
 async def set_status(

@@ -6,6 +6,7 @@ from core.collections import models as _collections  # noqa: F401
 from core.collections import settlement_models as _settlements  # noqa: F401
 from core.compliance import models as _compliance  # noqa: F401
 from core.conversations import models as _conversations  # noqa: F401
+from core.conversations import note_models as _conversation_notes  # noqa: F401
 from core.customers import models as _customers  # noqa: F401
 from core.db.base import Base
 from core.knowledge import models as _knowledge  # noqa: F401

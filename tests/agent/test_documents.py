@@ -82,3 +82,18 @@ async def test_a_verified_borrower_with_no_open_application_is_told_so(
     assert result.texts == ["You have no open application to add documents to. Start one "
                             "and send them again."]
     assert await _documents(agent_connection) == []
+
+
+async def test_words_about_the_files_get_no_second_answer_but_a_question_does(
+    agent: Agent, agent_connection: AsyncConnection,
+) -> None:
+    conversation_id = await _referred_application(agent)
+    await agent.resume(conversation_id, actor="staff:test", action="hand_back")
+    filed = await agent.converse(Inbound("whatsapp", APPLICANT, "here is my payslip",
+                                         attachments=(PAYSLIP,)))
+    assert len(filed.texts) == 1 and "I've added payslip-nov.png" in filed.texts[0]
+    both = await agent.converse(Inbound(
+        "whatsapp", APPLICANT, "and what documents do I need to apply?",
+        attachments=(Attachment("payslip-oct.png", "image/png", PNG),)))
+    assert "I've added payslip-oct.png" in both.texts[0]
+    assert both.intent == "question" and len(both.texts) == 2

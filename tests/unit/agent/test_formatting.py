@@ -38,3 +38,10 @@ def test_long_replies_are_split_at_boundaries_within_the_limit() -> None:
 
 def test_an_unknown_channel_gets_the_most_conservative_capabilities() -> None:
     assert capabilities_for("carrier-pigeon") == capabilities_for("sms")
+
+
+def test_a_spoken_reply_names_its_source_in_words_and_drops_loan_numbers() -> None:
+    assert speakable("Your Personal Loan (loan 1): TT$20,532.71 outstanding.\n\n"
+                     "(Source: Fees and charges — Late fees)") == (
+        "Your Personal Loan: 20,532 dollars and 71 cents outstanding. "
+        "That's from our Fees and charges.")
