@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from lendline.app import create_app
 from lendline.embedded import EmbeddedPostgres, EmbeddedRedis
@@ -39,6 +40,14 @@ class LiveApp:
     def run(self, coroutine: Any) -> Any:
         """Run a coroutine on the server's own event loop (its services live there)."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
+
+
+def query(app: LiveApp, sql: str, **params: Any) -> Any:
+    """The first column of the first row of `sql`, run in the app's database."""
+    async def run() -> Any:
+        async with app.app.state.session_factory() as session:
+            return await session.scalar(text(sql), params)
+    return app.run(run())
 
 
 def free_port() -> int:

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
 
 from agent.conversation import Agent
@@ -24,7 +23,7 @@ from core.conversations.store import get_conversation
 from lendline.assistant import build_agent
 from lendline.embedded import EmbeddedPostgres, EmbeddedRedis
 from lendline.settings import Settings
-from tests.channels.conftest import LiveApp, live_app
+from tests.channels.conftest import LiveApp, live_app, query
 
 Frame = dict[str, Any]
 WAIT = 30
@@ -36,14 +35,6 @@ def web_app(settings: Settings, postgres: EmbeddedPostgres,
     """The app without an LLM: the offline understander drives every conversation."""
     with live_app(settings, postgres, embedded_redis, database="web_chat") as app:
         yield app
-
-
-def query(app: LiveApp, sql: str, **params: Any) -> Any:
-    """The first column of the first row of `sql`, run in the app's database."""
-    async def run() -> Any:
-        async with app.app.state.session_factory() as session:
-            return await session.scalar(text(sql), params)
-    return app.run(run())
 
 
 def written(app: LiveApp) -> tuple[int, ...]:

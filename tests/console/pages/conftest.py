@@ -30,14 +30,6 @@ def pages_app(settings: Settings, postgres: EmbeddedPostgres,
         yield app
 
 
-def query(app: LiveApp, sql: str, **params: Any) -> Any:
-    """The first column of the first row of `sql`, run in the app's database."""
-    async def run() -> Any:
-        async with app.app.state.session_factory() as session:
-            return await session.scalar(text(sql), params)
-    return app.run(run())
-
-
 def execute(app: LiveApp, sql: str, **params: Any) -> Any:
     """Run `sql` in its own committed transaction; the first column of its first row."""
     async def run() -> Any:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent.conversation import Inbound, TurnResult
@@ -28,14 +27,6 @@ def console_app(settings: Settings, postgres: EmbeddedPostgres,
     """The app without an LLM: offline understanding and template suggestions."""
     with live_app(settings, postgres, embedded_redis, database="console_queue") as app:
         yield app
-
-
-def query(app: LiveApp, sql: str, **params: Any) -> Any:
-    """The first column of the first row of `sql`, run in the app's database."""
-    async def run() -> Any:
-        async with app.app.state.session_factory() as session:
-            return await session.scalar(text(sql), params)
-    return app.run(run())
 
 
 def converse(app: LiveApp, channel: str, address: str, words: str) -> TurnResult:
