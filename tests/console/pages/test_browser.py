@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from lendline import demo
-from tests.channels.conftest import LiveApp
-from tests.console.pages.conftest import SUPERVISOR, query
+from tests.channels.conftest import LiveApp, query
+from tests.console.pages.conftest import SUPERVISOR
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "console" / "pages"
 

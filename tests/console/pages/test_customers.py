@@ -8,8 +8,8 @@ import httpx
 
 from core.loans.queries import search_loans
 from core.money import Money
-from tests.channels.conftest import LiveApp
-from tests.console.pages.conftest import AGENT, execute, query, staff_client
+from tests.channels.conftest import LiveApp, query
+from tests.console.pages.conftest import AGENT, execute, staff_client
 
 
 def outstanding(app: LiveApp, customer_id: int) -> list[tuple[str, str]]:

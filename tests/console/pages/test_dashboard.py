@@ -9,8 +9,8 @@ from admin.console.charts import bar_chart
 from admin.console.dashboard import percent
 from core.collections.reports import PortfolioAtRisk, portfolio_at_risk
 from core.money import Money
-from tests.channels.conftest import LiveApp
-from tests.console.pages.conftest import SUPERVISOR, query, staff_client
+from tests.channels.conftest import LiveApp, query
+from tests.console.pages.conftest import SUPERVISOR, staff_client
 
 
 def tile(page: str, name: str) -> str:

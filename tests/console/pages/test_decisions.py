@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.channels.conftest import LiveApp
-from tests.console.pages.conftest import UNDERWRITER, execute, query, staff_client
+from tests.channels.conftest import LiveApp, query
+from tests.console.pages.conftest import UNDERWRITER, execute, staff_client
 
 REFERRED = "SELECT id FROM applications WHERE status = 'referred' ORDER BY id"
 

@@ -6,13 +6,12 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from tests.channels.conftest import LiveApp
+from tests.channels.conftest import LiveApp, query
 from tests.console.pages.conftest import (
     AGENT,
     COLLECTOR,
     SUPERVISOR,
     execute,
-    query,
     staff_client,
 )
 

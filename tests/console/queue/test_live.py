@@ -17,8 +17,8 @@ from core.conversations.escalations import open_escalation
 from core.conversations.models import Channel, EscalationReason
 from core.conversations.store import open_conversation
 from lendline import demo
-from tests.channels.conftest import LiveApp
-from tests.console.queue.conftest import api_token, converse, query
+from tests.channels.conftest import LiveApp, query
+from tests.console.queue.conftest import api_token, converse
 
 AGENT, SUPERVISOR = "agent@lendline.example", "supervisor@lendline.example"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
