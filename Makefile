@@ -41,7 +41,7 @@ chat: $(STAMP)
 	$(BIN)/lendline chat
 
 bench: $(STAMP)
-	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/run.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) data

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import figure
 from sqlalchemy import text
 
 from agent import checkpoint
@@ -120,6 +121,9 @@ async def main() -> None:
                   f"{percentile(latencies, 0.95) * 1000:>8.1f} "
                   f"{percentile(latencies, 0.99) * 1000:>8.1f} "
                   f"{len(latencies) / elapsed:>8.1f} {spent / len(latencies) * 1000:>19.1f}")
+            figure(f"turn p95, {concurrency} concurrent", percentile(latencies, 0.95) * 1000,
+                   "ms")
+            figure(f"turns/s, {concurrency} concurrent", len(latencies) / elapsed, "turns/s")
         async with engine.connect() as connection:
             rows = (await connection.execute(text(
                 "SELECT count(DISTINCT thread_id), "
@@ -133,6 +137,7 @@ async def main() -> None:
         print(f"\ncheckpoints after pruning, per conversation: {checkpoints / threads:.1f} "
               f"checkpoints, {blobs / threads:.1f} blobs, {writes / threads:.1f} writes, "
               f"{size / threads / 1024:.1f} KiB")
+        figure("checkpoint storage per conversation", size / threads / 1024, "KiB")
         await engine.dispose()
 
 

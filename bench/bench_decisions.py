@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
+from figures import figure
 
 from core.db.session import make_engine, make_session_factory, unit_of_work
 from core.products.catalogue import install_catalogue
@@ -192,6 +193,7 @@ def batch_scoring(rows: int) -> None:
           f"({summary.scored / elapsed:,.0f}/s); "
           f"mean score {summary.mean_score}; by decision {summary.by_decision}; "
           f"by band {summary.by_band}")
+    figure("batch scoring", summary.scored / elapsed, "applicants/s")
 
 
 def main() -> None:
@@ -211,6 +213,7 @@ def main() -> None:
                   f"{elapsed:.1f} s = {count / elapsed:,.0f} decisions/s ({BATCH} per "
                   f"transaction, client CPU {cpu:.1f} s); "
                   f"outcomes {dict(sorted(outcomes.items()))}")
+            figure(f"decisions stored, {processes} process(es)", count / elapsed, "decisions/s")
         with psycopg.connect(url) as conn:
             stored = conn.execute("SELECT count(*) FROM credit_decisions").fetchone()
             moved = conn.execute("SELECT count(*) FROM applications WHERE status <> 'submitted'"

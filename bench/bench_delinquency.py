@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
+from figures import figure
 
 from bench.bench_servicing import BOOK_DATE, load, prepare
 from core.collections.delinquency import DelinquencyResult, run_delinquency
@@ -99,6 +100,7 @@ def main() -> None:
                   f"next day, {next_day}"]
         for label, (seconds, result) in zip(labels, runs, strict=True):
             print(describe(label, seconds, result, count))
+            figure(f"{label.split(' for ')[0].split(',')[0]}, {count:,} loans", seconds, "s")
         par = runs[-1][1].par
         print(f"book on {par.as_of}: {par.loans:,} loans, {par.currency} "
               f"{par.principal_outstanding:,.2f} principal outstanding")

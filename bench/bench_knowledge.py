@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
 import yaml
+from figures import figure
 from pgvector import Vector
 from pgvector.psycopg import register_vector
 from sqlalchemy import text
@@ -108,6 +109,7 @@ async def quality(
             recall1, recall5, mrr = figures(ranks)
             print(f"  {mode:<8} {recall1:8.3f} {recall5:8.3f} {mrr:6.3f}   "
                   f"{sure:>9}/{n:<14} {unsure:>8}/{len(unanswerable)}")
+            figure(f"recall@5, {mode}", recall5)
             if mode == "hybrid":
                 for name, parity in (("even", 0), ("odd", 1)):
                     half = [r for r, e in zip(ranks, answerable, strict=True)
@@ -216,7 +218,7 @@ def bulk_load(url: str, start: int, end: int) -> None:
 
 
 async def latency(
-    factory: async_sessionmaker[AsyncSession], questions: list[str], count: int
+    factory: async_sessionmaker[AsyncSession], questions: list[str], count: int, chunks: int
 ) -> None:
     embedder = HashingEmbedder()
     async with factory() as session:
@@ -232,6 +234,7 @@ async def latency(
             times.sort()
             p95 = times[math.ceil(0.95 * len(times)) - 1]
             print(f"  {mode:<8} p50 {statistics.median(times):5.1f} ms   p95 {p95:5.1f} ms")
+            figure(f"top-5 search p95, {mode}, {chunks:,} chunks", p95, "ms")
 
 
 async def run(url: str, sizes: list[int], count: int, misses: bool) -> None:
@@ -256,7 +259,7 @@ async def run(url: str, sizes: list[int], count: int, misses: bool) -> None:
             load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
             print(f"Top-5 search over {total} chunks, {count} questions per mode "
                   f"(load average {load} on {os.cpu_count()} CPUs):")
-            await latency(factory, questions, count)
+            await latency(factory, questions, count, total)
     finally:
         await engine.dispose()
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import figure
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db.session import make_engine, make_session_factory
@@ -108,12 +109,14 @@ async def run(url: str, single: int, batches: int, size: int) -> None:
             print(
                 f"one entry per transaction, {single} {lines}-line {name}s: {rate:5.0f} entries/s"
             )
+            figure(f"{name} entries, one per transaction", rate, "entries/s")
         for name, make, lines in KINDS:
             overall, median, best = await batched(factory, name, make, batches, size)
             print(
                 f"{batches} batches of {size} {lines}-line {name}s: {overall:6.0f} entries/s "
                 f"overall, {median:6.0f} in the median batch, {best:6.0f} in the best"
             )
+            figure(f"{name} entries, batches of {size}", overall, "entries/s")
     finally:
         await engine.dispose()
 

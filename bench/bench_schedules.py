@@ -14,6 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import figure
+
 from core.loans.schedule import build_schedule
 from core.loans.terms import InterestCalculation, InterestMethod, LoanTerms
 from core.money import Money
@@ -54,6 +56,8 @@ def main() -> None:
                 )
                 per_second = rate(terms, budget)
                 print(f"{method.value:<28} {calculation.value:<11} {term:>4} {per_second:>12,.0f}")
+                figure(f"{method.value}, {calculation.value}, {term} months", per_second,
+                       "schedules/s")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
+from figures import figure
 
 from core.customers.service import register_customer
 from core.db.session import make_engine, make_session_factory, unit_of_work
@@ -186,6 +187,7 @@ def main() -> None:
         catch_up = asyncio.run(open_books(base))
         print(f"catch-up run through {BOOK_DATE}: {catch_up:.1f} s "
               f"({count / catch_up:,.0f} loans/s)")
+        figure(f"catch-up servicing run, {count:,} loans", catch_up, "s")
         for name, dates in (("daily", MONTH), ("month-end", MONTH[-1:])):
             copy = f"bench_{name.replace('-', '_')}"
             postgres.create_database(copy, template="bench_base")
@@ -195,6 +197,7 @@ def main() -> None:
             print(f"January 2025, {name:>9}: {len(dates):>2} run(s) in {wall:6.1f} s "
                   f"({count * len(dates) / wall:,.0f} loan-days/s{per_run}); "
                   f"sub-ledger reconciles to GL: {matched}")
+            figure(f"January 2025 {name}, {count:,} loans", wall, "s")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import figure
+
 from agent.understanding.intents import default_classifier
 from agent.understanding.offline import understand_text
 
@@ -66,6 +68,8 @@ def main() -> None:
           f"worst {max(timings):.0f} us per message")
     noise = "".join("qwertyuiop asdfghjkl zxcvbnm "[(i * 7919) % 29] for i in range(1600))
     print(f"1,600 characters of noise: {per_message(None, noise, 20) / 1000:.1f} ms")
+    figure("understanding, median per message", statistics.median(timings), "µs")
+    figure("understanding, worst message", max(timings), "µs")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 import uvicorn
+from figures import figure
 from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import connect
 
@@ -208,6 +209,11 @@ def report(args: argparse.Namespace, spoken_turns: list[Sample], keyed: list[flo
     for label, values in rows:
         print(f"{label:46}{percentile(values, 0.5):8.0f}{percentile(values, 0.95):8.0f}"
               f"{max(values) * 1000:8.0f}")
+    figure("added latency p50, end of speech to first audio", percentile(rows[0][1], 0.5),
+           "ms")
+    figure("added latency p95, end of speech to first audio (target 150)",
+           percentile(rows[0][1], 0.95), "ms")
+    figure("keyed turn p95, from '#'", percentile(keyed, 0.95), "ms")
     breakdown(log, args)
     target = percentile([s.from_decision for s in spoken_turns], 0.95)
     print(f"\nThe target (p95 ≤ 150 ms) is our processing after the end-of-speech decision: "

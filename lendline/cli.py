@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import sys
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from lendline import knowledge_cli, staff_cli
 from lendline.settings import Settings, get_settings
@@ -44,12 +46,21 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
-    from lendline.services import start_services
+    from core.crypto import FieldCipher
+    from lendline.services import seed_demo_data, start_services, sync_bundled_knowledge
 
     async def run() -> None:
-        services = await start_services(settings)
-        await services.close()
-        print("Schema is up to date.")
+        services = await start_services(settings, migrate=True)
+        try:
+            if args.content and settings.seed_demo_data:
+                today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+                cipher = FieldCipher(settings.resolved_secret_key())
+                await seed_demo_data(services, cipher=cipher, today=today)
+            elif args.content:
+                await sync_bundled_knowledge(services)
+        finally:
+            await services.close()
+        print("Schema is up to date." + (" Content is in place." if args.content else ""))
 
     asyncio.run(run())
 
@@ -91,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
+    migrate.add_argument(
+        "--content", action="store_true",
+        help="also sync the bundled knowledge base, and seed the demo lender into an empty "
+        "database when LENDLINE_SEED_DEMO_DATA is true (the compose stack's one-off step)",
+    )
     migrate.set_defaults(run=_migrate)
 
     revision = commands.add_parser(

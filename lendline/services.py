@@ -81,10 +81,12 @@ async def open_queue(url: str) -> AsyncIterator[procrastinate.App]:
             yield queue
 
 
-async def start_services(settings: Settings, *, migrate: bool = True) -> Services:
+async def start_services(settings: Settings, *, migrate: bool | None = None) -> Services:
+    """Start (or connect to) PostgreSQL, Redis and the job queue; apply migrations when
+    `migrate` says so, by default when `settings.migrate_on_start` does."""
     embedded: list[Any] = []
     db_url = await asyncio.to_thread(database_url, settings, embedded)
-    if migrate:
+    if settings.migrate_on_start if migrate is None else migrate:
         await asyncio.to_thread(upgrade, db_url)
         await checkpoint.setup(plain_url(db_url))
     r_url = await asyncio.to_thread(redis_url, settings, embedded)
@@ -108,19 +110,25 @@ async def start_services(settings: Settings, *, migrate: bool = True) -> Service
 
 async def seed_demo_data(services: Services, *, cipher: FieldCipher, today: dt.date) -> bool:
     """Seed the demo lender on the first start of an empty database and sync the bundled
-    knowledge content (incremental: unchanged files are skipped); returns whether it seeded."""
+    knowledge content; returns whether it seeded."""
     settings = services.settings
     async with unit_of_work(services.session_factory) as session:
         seeded = await demo.seed_if_empty(
             session, cipher=cipher, secret=settings.resolved_secret_key(),
             lender_name=settings.lender_name, today=today,
         )
+    await sync_bundled_knowledge(services)
+    return seeded
+
+
+async def sync_bundled_knowledge(services: Services) -> None:
+    """Bring the knowledge base in line with the content shipped in `knowledge/content`
+    (incremental: unchanged files are skipped)."""
     async with unit_of_work(services.session_factory) as session:
         report = await ingest_folder(
-            session, content_folder(), embedder=embedder_from_settings(settings),
+            session, content_folder(), embedder=embedder_from_settings(services.settings),
             collection=BUNDLED,
         )
     log.info("Knowledge base: %s", report.summary())
     for error in report.errors:
         log.warning("Knowledge base: %s", error.message)
-    return seeded

@@ -7,6 +7,7 @@ Every setting is listed in `.env.example`.
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -19,7 +20,10 @@ PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "replace-me"}
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="LENDLINE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="LENDLINE_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        # `OPENAI_API_KEY=` in .env (as .env.example has it) or `${X:-}` in compose means
+        # "not set", not an empty key that would switch the LLM on.
+        env_ignore_empty=True,
     )
 
     environment: Literal["development", "test", "production"] = "development"
@@ -45,6 +49,11 @@ class Settings(BaseSettings):
     lender_name: str = "Island Credit Union (demo)"
 
     seed_demo_data: bool = True
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Apply migrations when `serve` or `worker` starts. A stack with several "
+        "replicas turns this off and runs `lendline migrate` once before them (compose.yaml).",
+    )
     run_worker: bool = Field(
         default=True, description="Run the background job worker inside the `serve` process."
     )
@@ -123,6 +132,31 @@ class Settings(BaseSettings):
         default=False,
         description="Allow the sandbox payment provider in production (demo stacks only): "
         "its links are marked paid without moving money.",
+    )
+
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="`json`: one JSON object per line; `text`: for people; `auto`: text when "
+        "the log goes to a terminal outside production, else JSON. See docs/operations.md.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token Prometheus sends to `/metrics`. Unset: `/metrics` is open in "
+        "development and test, and refused in production.",
+    )
+    metrics_port: int | None = Field(
+        default=None, description="The port a `lendline worker` serves /metrics and /healthz "
+        "on (off when unset); `serve` has them on its own port.")
+    probe_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long each `/readyz` check and each database query "
+        "behind `/metrics` may take before it counts as failed.")
+    llm_prices: dict[str, dict[str, Decimal]] = Field(
+        default_factory=lambda: {"gpt-4o-mini": {"input": Decimal("0.15"),
+                                                 "output": Decimal("0.60")}},
+        description="US dollars per million tokens by model and kind, as JSON, for the "
+        "`lendline_llm_cost_usd` metric; a dated model name takes the price of the longest "
+        "name it starts with. The default is OpenAI's list price for gpt-4o-mini.",
     )
 
     @model_validator(mode="after")

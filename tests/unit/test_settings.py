@@ -42,3 +42,16 @@ def test_production_needs_a_database_and_real_payments_or_an_explicit_opt_in() -
     real = make(environment="production", secret_key=REAL_SECRET, database_url="postgresql://x/y",
                 stripe_api_key="sk_live_x", stripe_webhook_secret="whsec_x")
     assert real.stripe_api_key is not None
+
+
+def test_empty_values_mean_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`.env.example` copied as it is, and compose's `${NAME:-}`, leave names empty: they must
+    keep the defaults, not switch the LLM on with an empty key or blank the model name."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("OPENAI_API_KEY=\nLENDLINE_OPENAI_MODEL=\nTWILIO_ACCOUNT_SID=\n")
+    monkeypatch.setenv("LENDLINE_MESSAGES_PER_MINUTE", "")
+    settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    assert settings.openai_api_key is None and not settings.llm_enabled
+    assert settings.openai_model == "gpt-4o-mini"
+    assert settings.twilio_account_sid is None
+    assert settings.messages_per_minute == 20
