@@ -22,6 +22,7 @@ class Permission(StrEnum):
     ESCALATIONS_CLAIM = "escalations.claim"
     CUSTOMERS_VIEW = "customers.view"
     CUSTOMERS_EDIT = "customers.edit"
+    CUSTOMERS_EXPORT = "customers.export"
     APPLICATIONS_VIEW = "applications.view"
     APPLICATIONS_EDIT = "applications.edit"
     APPLICATIONS_DECIDE = "applications.decide"
@@ -60,6 +61,7 @@ DESCRIPTIONS: Mapping[Permission, str] = {
     Permission.ESCALATIONS_CLAIM: "claim and resolve escalated conversations",
     Permission.CUSTOMERS_VIEW: "see customers",
     Permission.CUSTOMERS_EDIT: "change customer records",
+    Permission.CUSTOMERS_EXPORT: "export everything held about a customer",
     Permission.APPLICATIONS_VIEW: "see applications",
     Permission.APPLICATIONS_EDIT: "take and progress applications",
     Permission.APPLICATIONS_DECIDE: "decide applications and use decisioning",

@@ -13,10 +13,12 @@ to the channels' outbox nudge; the console may not import `channels`).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Final, Literal
 
 from fastapi import Request
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.auth import utcnow
@@ -27,6 +29,8 @@ from core.conversations.models import EscalationStatus, OutboxMessage
 from core.conversations.note_models import ConversationNote
 from core.errors import NotFoundError, ValidationError
 from core.staff.models import StaffUser
+
+log = logging.getLogger(__name__)
 
 TOPIC: Final = "console:escalations"
 Resolution = Literal["hand_back", "close"]
@@ -40,7 +44,10 @@ async def announce(request: Request, *, conversation_id: int | None = None) -> N
     services = getattr(request.app.state, "services", None)
     if services is None:
         return
-    await services.redis.publish(TOPIC, b"1")
+    try:
+        await services.redis.publish(TOPIC, b"1")
+    except RedisError as error:  # committed already: the queue pages re-read on their own
+        log.warning("Could not announce a queue change: %s", error)
     if conversation_id is not None:
         await request.app.state.outbox_nudge(conversation_id)
 

@@ -9,6 +9,7 @@ effects and the outbox rows of the replies commit together, under the conversati
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -48,6 +49,9 @@ from core.customers.contacts import find_customer_by_contact
 from core.customers.models import ContactChannel, ContactPoint, Customer
 from core.errors import ValidationError
 from core.payments.provider import PaymentProvider
+from core.privacy.masking import redact_verification_answers
+from core.telemetry import context as log_context
+from core.telemetry import metrics
 from tools.context import Attachment, ToolContext
 from tools.documents import attach_files
 
@@ -162,7 +166,22 @@ class Agent:
 
         With `stream`, an LLM-written answer also goes to it sentence by sentence as it is
         written (checked and shaped for the channel); such a reply is marked `streamed`.
+        Every turn is timed by channel and outcome (`lendline_turn_duration_seconds`).
         """
+        started, outcome = time.perf_counter(), "error"
+        try:
+            result = await self._converse(inbound, stream=stream)
+            outcome = "duplicate" if result.duplicate else "escalated" if result.escalated \
+                else "answered"
+            return result
+        except ValidationError:
+            outcome = "rejected"
+            raise
+        finally:
+            channel = inbound.channel if inbound.channel in CHANNELS else "unknown"
+            metrics.observe_turn(channel, outcome, time.perf_counter() - started)
+
+    async def _converse(self, inbound: Inbound, *, stream: TokenSink | None) -> TurnResult:
         if len(inbound.text) > MAX_MESSAGE:
             raise ValidationError(f"A message can be at most {MAX_MESSAGE:,} characters.")
         if inbound.channel not in CHANNELS:
@@ -184,6 +203,7 @@ class Agent:
                 )
             elif owner is not None:
                 conversation.customer_id = owner.id
+            log_context.bind(conversation_id=conversation.id, channel=channel.value)
             message = await record_inbound(
                 session, conversation=conversation, body=_transcript_body(inbound), now=now,
                 provider_message_id=inbound.provider_message_id, meta=_meta(inbound),
@@ -205,6 +225,9 @@ class Agent:
             result = await self._run(session, conversation, values, now, stream=stream,
                                      attachments=inbound.attachments)
             message.intent = result.intent
+            redacted = redact_verification_answers(message.body, result.tool_calls)
+            if redacted != message.body:
+                message.body = redacted
             return result
 
     @staticmethod
@@ -230,6 +253,8 @@ class Agent:
         async with self.session_factory() as session, session.begin():
             now = self.clock()
             conversation = await get_conversation(session, conversation_id)
+            log_context.bind(conversation_id=conversation.id,
+                             channel=conversation.channel.value)
             await hold_conversation(session, channel=conversation.channel.value,
                                     address=conversation.address)
             await session.refresh(conversation)

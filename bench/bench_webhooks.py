@@ -25,12 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -41,11 +36,9 @@ import httpx
 import psycopg
 from twilio.request_validator import RequestValidator
 
-from lendline.embedded import EmbeddedRedis, scratch_postgres
+from bench.figures import figure
+from bench.serving import PUBLIC, SID, TOKEN, cpu_seconds, percentile, scratch_stack
 
-SID = "AC" + "1" * 32
-TOKEN = "bench-twilio-auth-token"
-PUBLIC = "https://lendline.bench.example"
 PATH = "/channels/twilio/messaging"
 TASK = "twilio_inbound:handle_message"
 PROBES = 1000
@@ -118,46 +111,6 @@ def wait_answered(database_url: str, total: int, timeout: float) -> float:
     return time.perf_counter()
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time the process has used so far (Linux): unlike wall time, it does not grow when
-    other processes take the machine's cores."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], share: float) -> float:
-    return statistics.quantiles(values, n=100)[int(share * 100) - 1] * 1000
-
-
-def start_server(root: Path, database_url: str, redis_url: str, port: int,
-                 worker: bool) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "LENDLINE_DATA_DIR": str(root / "data"), "LENDLINE_PUBLIC_URL": PUBLIC,
-           "LENDLINE_SECRET_KEY": "bench-secret-key-" + "x" * 32,
-           "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN,
-           "LENDLINE_MESSAGES_PER_MINUTE": "1000", "LENDLINE_RUN_WORKER": str(worker).lower()}
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LENDLINE_OPENAI_API_KEY"):
-        env.pop(name, None)
-    log = (root / "server.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "lendline.cli", "serve", "--port", str(port)], env=env,
-        stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1])
-
-
-def wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"The server exited; see {log}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("The server did not start in 5 minutes.")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000)
@@ -166,51 +119,48 @@ def main() -> None:
     parser.add_argument("--no-worker", dest="worker", action="store_false")
     args = parser.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix="ll-bw-", dir="/tmp"))
     port = 8765
-    with scratch_postgres("ll-bwpg-") as postgres:
-        postgres.create_database("bench")
-        database_url = postgres.url("bench")
-        redis = EmbeddedRedis(root / "redis")
-        server = start_server(root, database_url, redis.url(), port, args.worker)
+    with scratch_stack("ll-bw-") as stack:
+        database_url = stack.database_url
+        server = stack.serve(port, worker=args.worker,
+                             extra={"LENDLINE_MESSAGES_PER_MINUTE": "1000"})
         url = f"http://127.0.0.1:{port}"
-        try:
-            print("starting lendline serve (migrations, demo seed, knowledge base)…")
-            wait_healthy(url, server, root / "server.log")
-            warm = signed_forms(200, 50)
-            asyncio.run(post_all(url, warm, args.in_flight))
-            if args.worker:
-                wait_answered(database_url, len(warm), timeout=600)
-            cpu = cpu_seconds(server.pid)
-            probe, probe_elapsed = asyncio.run(post_all(url, PROBES, args.in_flight))
-            cpu_probe = (cpu_seconds(server.pid) - cpu) * 1000 / PROBES
-            print(f"for scale, GET /healthz on the same server: {PROBES / probe_elapsed:,.0f} "
-                  f"requests/s, p50 {percentile(probe, 0.50):.1f} ms, "
-                  f"p95 {percentile(probe, 0.95):.1f} ms, server CPU {cpu_probe:.2f} ms each")
-            forms = signed_forms(args.messages, args.senders)
-            cpu = cpu_seconds(server.pid)
-            started = time.perf_counter()
-            latencies, elapsed = asyncio.run(post_all(url, forms, args.in_flight))
-            cpu_ack = (cpu_seconds(server.pid) - cpu) * 1000 / args.messages
-            print(f"{args.messages} signed webhooks from {args.senders} senders, "
-                  f"{args.in_flight} in flight, worker {'on' if args.worker else 'off'}")
-            print(f"  acknowledged: {args.messages / elapsed:,.0f} messages/s")
-            print(f"  ack time: p50 {percentile(latencies, 0.50):.1f} ms, "
-                  f"p95 {percentile(latencies, 0.95):.1f} ms, "
-                  f"p99 {percentile(latencies, 0.99):.1f} ms")
-            print(f"  server CPU per acknowledgement: {cpu_ack:.2f} ms"
-                  + (" (with the worker's turns)" if args.worker else ""))
-            if args.worker:
-                done = wait_answered(database_url, len(warm) + args.messages, timeout=3600)
-                failed, replies = queued_replies(database_url)
-                print(f"  answered end to end: {args.messages / (done - started):,.1f} "
-                      f"messages/s ({done - started:.1f} s for all; {failed} failed jobs, "
-                      f"{replies} replies in the outbox)")
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
-            redis.close()
-            shutil.rmtree(root, ignore_errors=True)
+        print("starting lendline serve (migrations, demo seed, knowledge base)…")
+        stack.wait_healthy(url, server)
+        warm = signed_forms(200, 50)
+        asyncio.run(post_all(url, warm, args.in_flight))
+        if args.worker:
+            wait_answered(database_url, len(warm), timeout=600)
+        cpu = cpu_seconds(server.pid)
+        probe, probe_elapsed = asyncio.run(post_all(url, PROBES, args.in_flight))
+        cpu_probe = (cpu_seconds(server.pid) - cpu) * 1000 / PROBES
+        print(f"for scale, GET /healthz on the same server: {PROBES / probe_elapsed:,.0f} "
+              f"requests/s, p50 {percentile(probe, 0.50):.1f} ms, "
+              f"p95 {percentile(probe, 0.95):.1f} ms, server CPU {cpu_probe:.2f} ms each")
+        forms = signed_forms(args.messages, args.senders)
+        cpu = cpu_seconds(server.pid)
+        started = time.perf_counter()
+        latencies, elapsed = asyncio.run(post_all(url, forms, args.in_flight))
+        cpu_ack = (cpu_seconds(server.pid) - cpu) * 1000 / args.messages
+        print(f"{args.messages} signed webhooks from {args.senders} senders, "
+              f"{args.in_flight} in flight, worker {'on' if args.worker else 'off'}")
+        print(f"  acknowledged: {args.messages / elapsed:,.0f} messages/s")
+        print(f"  ack time: p50 {percentile(latencies, 0.50):.1f} ms, "
+              f"p95 {percentile(latencies, 0.95):.1f} ms, "
+              f"p99 {percentile(latencies, 0.99):.1f} ms")
+        print(f"  server CPU per acknowledgement: {cpu_ack:.2f} ms"
+              + (" (with the worker's turns)" if args.worker else ""))
+        figure("acknowledged", round(args.messages / elapsed, 1), "messages/s")
+        figure("ack p95", round(percentile(latencies, 0.95), 1), "ms")
+        figure("server CPU per acknowledgement", round(cpu_ack, 2), "ms")
+        if args.worker:
+            done = wait_answered(database_url, len(warm) + args.messages, timeout=3600)
+            failed, replies = queued_replies(database_url)
+            print(f"  answered end to end: {args.messages / (done - started):,.1f} "
+                  f"messages/s ({done - started:.1f} s for all; {failed} failed jobs, "
+                  f"{replies} replies in the outbox)")
+            figure("answered end to end", round(args.messages / (done - started), 1),
+                   "messages/s")
 
 
 if __name__ == "__main__":

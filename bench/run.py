@@ -30,6 +30,8 @@ QUICK_ARGS: dict[str, list[str]] = {
     "delinquency": ["5000"],
     "knowledge": ["--sizes", "2000", "--queries", "40"],
     "ledger": ["200", "5", "100"],
+    "maintenance_jobs": ["2000", "2000"],
+    "observability": ["2000"],
     "schedules": ["0.2"],
     "servicing": ["2000"],
     "understanding": ["20"],

@@ -9,9 +9,13 @@ Twilio delivery listens on every conversation; a web chat or call socket listens
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 PREFIX = "outbox:"
 
@@ -21,7 +25,13 @@ def topic(conversation_id: int) -> str:
 
 
 async def publish(redis: Redis, conversation_id: int) -> None:
-    await redis.publish(topic(conversation_id), b"1")
+    """Nudge every replica. Without Redis the nudge is dropped with a warning: the replies
+    wait in the outbox for the periodic sweep (SMS, WhatsApp) or the chat's next turn."""
+    try:
+        await redis.publish(topic(conversation_id), b"1")
+    except RedisError as error:
+        log.warning("Could not nudge the senders of conversation %s (%s); its replies wait "
+                    "in the outbox", conversation_id, error)
 
 
 @contextlib.asynccontextmanager

@@ -8,15 +8,20 @@ who slows down to the limit is answered again once the mute lapses (at most a wi
 their last message over it).
 
 One atomic script per message: one round trip, and no two replicas can both decide to send
-the notice.
+the notice. Without Redis nothing is counted: `hit_or_answer` answers every message rather
+than refuse any.
 """
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from typing import Final
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 PREFIX: Final = "rate:"
 
@@ -55,4 +60,12 @@ class RateLimiter:
         verdict = await self._script(keys=[f"{PREFIX}{sender}", f"{PREFIX}{sender}:muted"],
                                      args=[self.limit, self.window_seconds])
         return Verdict(verdict.decode() if isinstance(verdict, bytes) else verdict)
+
+    async def hit_or_answer(self, sender: str) -> Verdict:
+        """`hit`, or ANSWER when Redis cannot be reached: unlimited beats refusing a message."""
+        try:
+            return await self.hit(sender)
+        except RedisError as error:
+            log.warning("Rate limit skipped, Redis is unreachable: %s", error)
+            return Verdict.ANSWER
 

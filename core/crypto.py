@@ -1,4 +1,5 @@
-"""Field-level encryption and keyed lookup hashes for sensitive values (identity numbers).
+"""Field-level encryption and keyed lookup hashes for sensitive values (identity numbers,
+uploaded documents, two-factor secrets).
 
 One application secret yields two independent keys through HKDF-SHA256 with distinct labels:
 - an encryption key for Fernet (AES-128-CBC + HMAC-SHA256, random IV): the same value
@@ -6,6 +7,10 @@ One application secret yields two independent keys through HKDF-SHA256 with dist
 - a lookup key for HMAC-SHA256 over a normalised value: deterministic, so an equality search
   can use an index on the hash, yet the hash reveals nothing without the secret.
 Keeping the keys apart means a leaked lookup key does not decrypt anything.
+
+Earlier secrets can be given as `previous_keys`: values encrypted under them still decrypt
+(Fernet's MultiFernet), new values and lookup hashes use the current secret only, and
+`rotate` re-encrypts a value under the current secret (see `core.privacy.rotation`).
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ import base64
 import hashlib
 import hmac
 import unicodedata
+from collections.abc import Sequence
 from typing import Final
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -47,18 +53,24 @@ def _derive(secret: bytes, label: bytes) -> bytes:
 
 
 class FieldCipher:
-    """Encrypts field values and computes their lookup hashes from one secret key."""
+    """Encrypts field values and computes their lookup hashes from one secret key.
 
-    def __init__(self, secret_key: str) -> None:
-        if len(secret_key) < 16:
+    `previous_keys` are earlier secrets, kept only so values encrypted under them still
+    decrypt until they are rotated.
+    """
+
+    def __init__(self, secret_key: str, previous_keys: Sequence[str] = ()) -> None:
+        if any(len(key) < 16 for key in (secret_key, *previous_keys)):
             raise ValueError("The field cipher needs a secret key of at least 16 characters.")
-        secret = secret_key.encode()
-        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, _ENCRYPTION_LABEL)))
-        self._lookup_key = _derive(secret, _LOOKUP_LABEL)
+        fernets = [Fernet(base64.urlsafe_b64encode(_derive(key.encode(), _ENCRYPTION_LABEL)))
+                   for key in (secret_key, *previous_keys)]
+        self._current = fernets[0]
+        self._fernet = MultiFernet(fernets)
+        self._lookup_key = _derive(secret_key.encode(), _LOOKUP_LABEL)
 
     def encrypt(self, plaintext: str) -> str:
         """A Fernet token (URL-safe text) for `plaintext`; different on every call."""
-        return self._fernet.encrypt(plaintext.encode()).decode("ascii")
+        return self.encrypt_bytes(plaintext.encode()).decode("ascii")
 
     def decrypt(self, token: str) -> str:
         """The plaintext of a token made by `encrypt` with the same secret key.
@@ -66,12 +78,31 @@ class FieldCipher:
         Raises `CipherError` when the token was made with another key or was altered.
         """
         try:
-            return self._fernet.decrypt(token.encode("ascii")).decode()
-        except (InvalidToken, UnicodeError):
-            raise CipherError(
-                "A stored value could not be decrypted: the secret key differs from the one "
-                "it was encrypted with, or the value is corrupted."
-            ) from None
+            return self.decrypt_bytes(token.encode("ascii")).decode()
+        except UnicodeError:
+            raise _unreadable() from None
+
+    def encrypt_bytes(self, data: bytes) -> bytes:
+        """A Fernet token (URL-safe ASCII bytes) for `data`, such as an uploaded file."""
+        return self._current.encrypt(data)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        """The bytes a token from `encrypt_bytes` (or `encrypt`) holds; `CipherError` else."""
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken:
+            raise _unreadable() from None
+
+    def rotate(self, token: bytes) -> bytes | None:
+        """`token` re-encrypted under the current secret, or None when it already is.
+
+        Raises `CipherError` when no known secret opens it.
+        """
+        try:
+            self._current.decrypt(token)
+        except InvalidToken:
+            return self.encrypt_bytes(self.decrypt_bytes(token))
+        return None
 
     def lookup_hash(self, value: str) -> str:
         """Hex HMAC-SHA256 of the normalised value (see `normalise_identifier`); 64 chars."""
@@ -79,3 +110,10 @@ class FieldCipher:
             self._lookup_key, normalise_identifier(value).encode(), hashlib.sha256
         )
         return digest.hexdigest()
+
+
+def _unreadable() -> CipherError:
+    return CipherError(
+        "A stored value could not be decrypted: the secret key differs from the one "
+        "it was encrypted with, or the value is corrupted."
+    )

@@ -9,8 +9,9 @@ by another embedder (model name or dimension) are re-embedded, never mixed.
 
 Per-file problems (unreadable, empty, broken PDF, embedding service failure) are reported
 in `IngestReport.errors` and the other files go on; a file that fails keeps the version
-ingested before, if any. Ingests run one at a time (a transaction-level advisory lock).
-Nothing is committed: the caller owns the transaction.
+ingested before, if any. `reindex` re-embeds one document or the whole base from the
+stored text. Ingests run one at a time (a transaction-level advisory lock). Nothing is
+committed: the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import trail
@@ -149,21 +150,71 @@ async def reembed_stale(
         KnowledgeChunk.embedding_model != embedder.name,
         KnowledgeChunk.embedding_dim != embedder.dimension,
     )
-    done = 0
+    return sum((await _reembed(session, stale, embedder, batch_size)).values())
+
+
+async def reindex(
+    session: AsyncSession,
+    *,
+    embedder: Embedder,
+    document_id: int | None = None,
+    actor: str = ACTOR,
+    batch_size: int = 64,
+) -> IngestReport:
+    """Re-embed every chunk of one document (`document_id`), or of the whole base (None), with
+    `embedder`, whatever embedded it before. The stored text is embedded again; files are
+    not re-read (uploads keep no file, and `ingest_folder` syncs folders). In the report,
+    `updated` names each document re-indexed ("collection/source") and `chunks_reembedded`
+    counts the chunks; each document gets a `knowledge.document_reindexed` audit event.
+    Raises `NotFoundError` for an unknown document and `EmbeddingError` if the embedder
+    fails (the caller's transaction then holds the batches done so far: roll it back)."""
+    await _lock(session)
+    query = select(KnowledgeDocument).order_by(KnowledgeDocument.collection,
+                                               KnowledgeDocument.source)
+    if document_id is not None:
+        query = query.where(KnowledgeDocument.id == document_id)
+    documents = (await session.scalars(query)).all()
+    if document_id is not None and not documents:
+        raise NotFoundError(f"There is no knowledge base document {document_id}.")
+    scope = (KnowledgeChunk.document_id == document_id if document_id is not None
+             else true())
+    counts = await _reembed(session, scope, embedder, batch_size)
+    report = IngestReport()
+    for document in documents:
+        report.updated.append(f"{document.collection}/{document.source}")
+        report.chunks_reembedded += counts[document.id]
+        await trail.record(
+            session, actor=actor, action="knowledge.document_reindexed",
+            entity_type="knowledge_document", entity_id=document.id,
+            after={"chunks": counts[document.id], "embedding_model": embedder.name,
+                   "embedding_dim": embedder.dimension},
+        )
+    return report
+
+
+async def _reembed(
+    session: AsyncSession, where: ColumnElement[bool], embedder: Embedder, batch_size: int
+) -> Counter[int]:
+    """Embed the chunks matching `where` again, in id order; chunks re-embedded by document."""
+    done: Counter[int] = Counter()
+    after = 0
     while True:
         rows = (await session.execute(
-            select(KnowledgeChunk.id, KnowledgeChunk.title, KnowledgeChunk.section,
-                   KnowledgeChunk.text).where(stale).order_by(KnowledgeChunk.id).limit(batch_size)
+            select(KnowledgeChunk.id, KnowledgeChunk.document_id, KnowledgeChunk.title,
+                   KnowledgeChunk.section, KnowledgeChunk.text)
+            .where(where, KnowledgeChunk.id > after).order_by(KnowledgeChunk.id)
+            .limit(batch_size)
         )).all()
         if not rows:
             return done
-        vectors = await embedder.embed_documents([embedding_input(*row[1:]) for row in rows])
+        vectors = await embedder.embed_documents([embedding_input(*row[2:]) for row in rows])
         await session.execute(update(KnowledgeChunk), [
             {"id": row.id, "embedding": vector, "embedding_model": embedder.name,
              "embedding_dim": embedder.dimension}
             for row, vector in zip(rows, vectors, strict=True)
         ])
-        done += len(rows)
+        done.update(row.document_id for row in rows)
+        after = rows[-1].id
 
 
 async def _ingest_one(

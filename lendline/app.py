@@ -18,11 +18,12 @@ from channels import live
 from channels.routers import routers as channel_routers
 from channels.twilio import delivery_jobs as twilio_delivery
 from channels.twilio import inbound_jobs as twilio_inbound
-from core.crypto import FieldCipher
-from lendline import api_docs, demo, payments
+from lendline import api_docs, demo, outages, payments
 from lendline.assistant import build_agent, chat_model
+from lendline.observability import routes as observability
 from lendline.services import Services, seed_demo_data, start_services
 from lendline.settings import Settings
+from lendline.worker import run_worker
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         worker: asyncio.Task[None] | None = None
         if owned and settings.run_worker:
             worker = asyncio.create_task(
-                running.queue.run_worker_async(install_signal_handlers=False)
-            )
+                run_worker(running.queue, concurrency=settings.worker_concurrency))
         try:
             yield
         finally:
@@ -74,11 +74,13 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     )
     api_docs.install(app)
     app.state.settings = settings
-    app.state.field_cipher = FieldCipher(settings.resolved_secret_key())
+    app.state.field_cipher = settings.field_cipher()
     app.state.reply_model = chat_model(settings) if settings.llm_enabled else None
     admin_errors.install(app)
+    outages.install(app)
     console.install(app)
     payments.install(app, settings)
+    observability.install(app, settings)
     for router in routers:
         app.include_router(router, prefix="/api/v1")
     for router in channel_routers:

@@ -13,6 +13,7 @@ from agent.writer import LLMAnswerWriter
 from core.crypto import FieldCipher
 from core.otp.service import derive_key
 from knowledge.embedding import embedder_from_settings
+from lendline.observability.llm_usage import LLMUsage
 from lendline.payments import make_provider
 from lendline.services import Services
 from lendline.settings import Settings
@@ -23,7 +24,9 @@ def chat_model(settings: Settings) -> ChatOpenAI:
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unused"
     return ChatOpenAI(model=settings.openai_model, base_url=settings.openai_base_url,
                       api_key=key, temperature=0, timeout=settings.llm_timeout_seconds,
-                      max_retries=1)
+                      max_retries=1,
+                      callbacks=[LLMUsage(model=settings.openai_model,
+                                          prices=settings.llm_prices)])
 
 
 def build_agent(settings: Settings, services: Services, *, cipher: FieldCipher) -> Agent:

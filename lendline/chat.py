@@ -18,7 +18,6 @@ from agent.conversation import Agent, Inbound
 from channels import live
 from core.conversations.models import Channel, Conversation
 from core.conversations.outbox import take_pending
-from core.crypto import FieldCipher
 from lendline.assistant import build_agent
 from lendline.services import seed_demo_data, start_services
 from lendline.settings import Settings
@@ -64,7 +63,7 @@ async def _staff_replies(agent: Agent, redis: Redis, conversation_id: int) -> No
 async def run(settings: Settings, *, phone: str, channel: str) -> None:
     services = await start_services(settings)
     try:
-        cipher = FieldCipher(settings.resolved_secret_key())
+        cipher = settings.field_cipher()
         if settings.seed_demo_data:
             today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
             await seed_demo_data(services, cipher=cipher, today=today)

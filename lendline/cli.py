@@ -1,5 +1,5 @@
 """The `lendline` command: serve, worker, migrate, revision, knowledge, chat, create-admin,
-api-token."""
+api-token, export-customer, rotate-keys, apply-retention."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from lendline import knowledge_cli, staff_cli
+from lendline import knowledge_cli, privacy_cli, staff_cli
+from lendline.observability.logs import configure_logging
 from lendline.settings import Settings, get_settings
 
 
@@ -22,31 +23,37 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     settings = settings.model_copy(update={"host": args.host, "port": args.port})
     print(f"Lendline starting on {settings.base_url}  (API docs: {settings.base_url}/docs)")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # log_config=None: uvicorn's access and error logs go through our handler (JSON, masked).
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level.lower(), log_config=None)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
     from channels.twilio import inbound_jobs
-    from core.crypto import FieldCipher
     from lendline.assistant import build_agent
+    from lendline.observability.routes import start_worker_metrics
     from lendline.services import start_services
+    from lendline.worker import run_worker
 
     async def run() -> None:
         services = await start_services(settings)
         # Inbound message jobs run the agent, so a worker needs one as `serve` does.
-        agent = build_agent(settings, services,
-                            cipher=FieldCipher(settings.resolved_secret_key()))
+        agent = build_agent(settings, services, cipher=settings.field_cipher())
         inbound_jobs.bind(agent, services.redis, settings)
+        metrics = (start_worker_metrics(settings, settings.metrics_port)
+                   if settings.metrics_port else None)
         try:
-            await services.queue.run_worker_async(concurrency=args.concurrency)
+            await run_worker(services.queue, stop_on_signals=True,
+                             concurrency=args.concurrency or settings.worker_concurrency)
         finally:
+            if metrics is not None:
+                metrics.shutdown()
             await services.close()
 
     asyncio.run(run())
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
-    from core.crypto import FieldCipher
     from lendline.services import seed_demo_data, start_services, sync_bundled_knowledge
 
     async def run() -> None:
@@ -54,8 +61,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
         try:
             if args.content and settings.seed_demo_data:
                 today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
-                cipher = FieldCipher(settings.resolved_secret_key())
-                await seed_demo_data(services, cipher=cipher, today=today)
+                await seed_demo_data(services, cipher=settings.field_cipher(), today=today)
             elif args.content:
                 await sync_bundled_knowledge(services)
         finally:
@@ -98,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run a background job worker")
-    worker.add_argument("--concurrency", type=int, default=4)
+    worker.add_argument("--concurrency", type=int, default=None,
+                        help="jobs run at once (default: LENDLINE_WORKER_CONCURRENCY, 4)")
     worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
@@ -116,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     revision.set_defaults(run=_revision)
     knowledge_cli.add_commands(commands)
     staff_cli.add_commands(commands)
+    privacy_cli.add_commands(commands)
 
     chat = commands.add_parser("chat", help="talk to the agent in this terminal")
     chat.add_argument("--phone", default="+18685550101",
@@ -130,11 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # a conversation or a command's answer, not a server log
     quiet = args.command in {"chat", "knowledge", "create-admin", "api-token"}
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     settings = get_settings()
+    configure_logging(settings, level=logging.WARNING if quiet else None)
     if args.command == "serve":
         args.host = args.host or settings.host
         args.port = args.port or settings.port

@@ -26,12 +26,15 @@ from core.loans.provisioning import run_provisioning
 from core.loans.servicing import run_servicing
 from core.payments.ports import ApplyPayment
 from core.payments.service import process_event
+from lendline import jobs_maintenance, jobs_retention
 from lendline.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 app.add_tasks_from(twilio_inbound.blueprint, namespace="twilio_inbound")
+app.add_tasks_from(jobs_maintenance.blueprint, namespace="maintenance")
+app.add_tasks_from(jobs_retention.blueprint, namespace="retention")
 _sessions: async_sessionmaker[AsyncSession] | None = None
 _payment_applier: ApplyPayment | None = None
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from agent import checkpoint
 from core.crypto import FieldCipher
 from core.db.migrate import upgrade
-from core.db.session import make_engine, make_session_factory, unit_of_work
+from core.db.session import CONNECT_TIMEOUT, make_engine, make_session_factory, unit_of_work
 from core.loans.repayment import apply_provider_payment
 from knowledge.embedding import embedder_from_settings
 from knowledge.ingest import BUNDLED, content_folder, ingest_folder
@@ -31,6 +31,14 @@ from lendline.embedded import DATABASE, EmbeddedPostgres, EmbeddedRedis
 from lendline.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# How long queuing a job waits for a connection (the pool's default is 30 s): while the
+# database is down, a webhook gets its 503 well within Twilio's 15 s.
+QUEUE_WAIT_SECONDS = 5.0
+# The job queue's pool retries a lost server with doubling delays for up to 5 minutes, so
+# after an outage it could wait long minutes before its next try. Giving up after a few
+# seconds makes it connect again at the next request instead.
+QUEUE_RECONNECT_SECONDS = 5.0
 
 
 @dataclass
@@ -75,8 +83,10 @@ def plain_url(url: str) -> str:
 @contextlib.asynccontextmanager
 async def open_queue(url: str) -> AsyncIterator[procrastinate.App]:
     """The process's procrastinate app, connected to `url` for the duration of the block."""
-    conninfo = plain_url(url)
-    with jobs.app.replace_connector(procrastinate.PsycopgConnector(conninfo=conninfo)) as queue:
+    connector = procrastinate.PsycopgConnector(
+        conninfo=plain_url(url), timeout=QUEUE_WAIT_SECONDS,
+        reconnect_timeout=QUEUE_RECONNECT_SECONDS, kwargs={"connect_timeout": CONNECT_TIMEOUT})
+    with jobs.app.replace_connector(connector) as queue:
         async with queue.open_async():
             yield queue
 
@@ -87,7 +97,8 @@ async def start_services(settings: Settings, *, migrate: bool | None = None) -> 
     embedded: list[Any] = []
     db_url = await asyncio.to_thread(database_url, settings, embedded)
     if settings.migrate_on_start if migrate is None else migrate:
-        await asyncio.to_thread(upgrade, db_url)
+        await asyncio.to_thread(functools.partial(upgrade, db_url,
+                                                  field_keys=settings.field_keys()))
         await checkpoint.setup(plain_url(db_url))
     r_url = await asyncio.to_thread(redis_url, settings, embedded)
     engine = make_engine(db_url)
@@ -98,7 +109,7 @@ async def start_services(settings: Settings, *, migrate: bool | None = None) -> 
         database_url=db_url,
         engine=engine,
         session_factory=make_session_factory(engine),
-        redis=Redis.from_url(r_url),
+        redis=Redis.from_url(r_url, socket_connect_timeout=CONNECT_TIMEOUT),
         queue=queue,
         _stack=stack,
         _embedded=embedded,

@@ -10,10 +10,12 @@ import secrets
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.crypto import FieldCipher
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "replace-me"}
 
@@ -43,6 +45,12 @@ class Settings(BaseSettings):
         description="Encrypts identity numbers and keys their lookup hash. Generated into the "
         "data folder on first start in development; required in production.",
     )
+    previous_secret_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Earlier secret keys, as a JSON list, newest first: values encrypted "
+        "under them still decrypt until `lendline rotate-keys` re-encrypts them under "
+        "LENDLINE_SECRET_KEY (docs/data-protection.md).",
+    )
 
     currency: str = "TTD"
     timezone: str = "America/Port_of_Spain"
@@ -57,6 +65,26 @@ class Settings(BaseSettings):
     run_worker: bool = Field(
         default=True, description="Run the background job worker inside the `serve` process."
     )
+    worker_concurrency: int = Field(
+        default=4, ge=1, le=64, description="Jobs a worker runs at once (`serve`'s in-process "
+        "one, and `lendline worker` unless given --concurrency): messages of different senders "
+        "are answered side by side, one sender's still one at a time and in order.")
+    reminders_enabled: bool = Field(
+        default=True, description="Send payment reminders daily (lendline/jobs_maintenance.py), "
+        "within the contact rules.")
+    reminder_days_before: list[Annotated[int, Field(ge=0, le=60)]] = Field(
+        default_factory=lambda: [3, 0], description="Days before an instalment's due date to "
+        "remind the borrower (0 = on the day), as JSON. Promises are reminded the day before.")
+    checkpoint_idle_days: int = Field(
+        default=7, ge=1, description="Conversations idle this long keep only their latest "
+        "`checkpoint_keep` agent checkpoints (nightly job).")
+    checkpoint_keep: int = Field(default=1, ge=1, le=50)
+    checkpoint_closed_days: int = Field(
+        default=30, ge=0, description="Conversations closed this long lose their agent "
+        "checkpoints (the transcript stays).")
+    knowledge_folders: list[Path] = Field(
+        default_factory=list, description="Extra folders the knowledge re-index job syncs, as "
+        "JSON; each is the collection named after it (not 'bundled' or 'uploads').")
 
     stripe_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("STRIPE_API_KEY", "LENDLINE_STRIPE_API_KEY")
@@ -159,6 +187,20 @@ class Settings(BaseSettings):
         "name it starts with. The default is OpenAI's list price for gpt-4o-mini.",
     )
 
+    transcript_retention_days: int = Field(
+        default=2555, ge=0, description="Conversation messages older than this are redacted "
+        "(metadata kept) unless the customer has an open loan, case or legal hold; 0 keeps "
+        "them forever.")
+    document_retention_days: int = Field(
+        default=2555, ge=0, description="Uploaded files are deleted this long after their "
+        "application closed or its loan was repaid (metadata kept); 0 keeps them forever.")
+    job_retention_days: int = Field(
+        default=30, ge=0, description="Finished background jobs (their arguments hold "
+        "message bodies) are deleted this long after they finished; 0 keeps them forever.")
+    web_session_retention_days: int = Field(
+        default=30, ge=0, description="A web chat idle this long is closed and its browser "
+        "token no longer reopens it or its history; 0 keeps sessions forever.")
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.environment == "production":
@@ -167,6 +209,9 @@ class Settings(BaseSettings):
                 raise ValueError("LENDLINE_SECRET_KEY must be a real secret of 32+ characters.")
             if not self.database_url:
                 raise ValueError("DATABASE_URL is required in production.")
+            token = self.metrics_token.get_secret_value() if self.metrics_token else None
+            if token is not None and (token.lower() in PLACEHOLDER_SECRETS or len(token) < 16):
+                raise ValueError("LENDLINE_METRICS_TOKEN must be a real secret of 16+ characters.")
             has_stripe = self.stripe_api_key is not None and self.stripe_webhook_secret is not None
             if not has_stripe and not self.allow_sandbox_payments:
                 raise ValueError(
@@ -193,6 +238,16 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def field_keys(self) -> list[str]:
+        """The field cipher's secrets: the current one first, then the previous ones."""
+        previous = [key.get_secret_value() for key in self.previous_secret_keys]
+        return [self.resolved_secret_key(), *previous]
+
+    def field_cipher(self) -> FieldCipher:
+        """The cipher for identity numbers, documents and two-factor secrets."""
+        current, *previous = self.field_keys()
+        return FieldCipher(current, previous)
 
 
 @lru_cache(maxsize=1)

@@ -75,7 +75,7 @@ async def attach_files(context: ToolContext, note: str = "") -> Result:
                 await attach_document(
                     context.session, application_id=application.id, document_type=kind,
                     filename=file.filename, content_type=file.content_type,
-                    content=file.content, actor=context.actor)
+                    content=file.content, actor=context.actor, cipher=context.cipher)
         except DomainError as error:
             refused.append({"filename": file.filename, "reason": str(error)})
         else:

@@ -7,8 +7,11 @@ from admin.api import (
     collections,
     collections_settlements,
     compliance,
+    customer_export,
     customers,
+    decline_overrides,
     escalations,
+    knowledge,
     ledger,
     loans,
     me,
@@ -20,4 +23,5 @@ from admin.api import (
 routers: list[APIRouter] = [payments.router, customers.router, products.router, ledger.router,
                             applications.router, loans.router, scoring.router,
                             compliance.router, collections_settlements.router, collections.router,
-                            me.router, escalations.router]
+                            me.router, escalations.router, knowledge.router,
+                            decline_overrides.router, customer_export.router]

@@ -270,7 +270,7 @@ async def sign(
 
 @router.post("/{application_id}/documents", status_code=status.HTTP_201_CREATED)
 async def upload_document(
-    application_id: int, session: SessionDep, ctx: Ctx,
+    request: Request, application_id: int, session: SessionDep, ctx: Ctx,
     document_type: Annotated[ApplicationDocumentType, Form()],
     file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, at most 10 MB.")],
 ) -> DocumentOut:
@@ -279,19 +279,21 @@ async def upload_document(
     document = await documents.attach_document(
         session, application_id=application_id, document_type=document_type,
         filename=file.filename or "", content_type=file.content_type or "", content=content,
-        actor=ctx.actor,
+        actor=ctx.actor, cipher=request.app.state.field_cipher,
     )
     return DocumentOut.of(document)
 
 
 @router.get("/{application_id}/documents/{document_id}/content", response_class=Response)
 async def document_content(
-    application_id: int, document_id: int, session: SessionDep, staff: CurrentStaff
+    request: Request, application_id: int, document_id: int, session: SessionDep,
+    staff: CurrentStaff,
 ) -> Response:
-    """The document's bytes, for review."""
+    """The document's bytes, for review (409 once removed under the retention policy)."""
     document = await documents.load_document(session, application_id=application_id,
                                              document_id=document_id, with_content=True)
-    return Response(content=document.content, media_type=document.content_type,
+    content = documents.document_content(document, cipher=request.app.state.field_cipher)
+    return Response(content=content, media_type=document.content_type,
                     headers={"Content-Disposition": _inline(document.filename)})
 
 

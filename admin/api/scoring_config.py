@@ -135,7 +135,8 @@ async def import_scorecard(
         actor=who.actor))
 
 
-@router.get("/scorecards/{scorecard_id}/export")
+@router.get("/scorecards/{scorecard_id}/export", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "The scorecard as CSV."}})
 async def export_scorecard(scorecard_id: int, session: SessionDep, staff: CurrentStaff) -> Response:
     row = await scorecards.get_scorecard(session, scorecard_id=scorecard_id)
     text = await scorecards.export_scorecard_csv(session, scorecard_id=scorecard_id)

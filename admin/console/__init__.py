@@ -14,11 +14,14 @@ from fastapi.staticfiles import StaticFiles
 
 from admin.console import (
     account,
+    approvals,
     conversation,
     customers,
     dashboard,
     decisions,
     errors,
+    favicon,
+    knowledge,
     login,
     queue,
     staff,
@@ -29,7 +32,8 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 routers: list[APIRouter] = [login.router, account.router, staff.router, queue.router,
                             conversation.router, customers.router, customers.recording,
-                            dashboard.router, decisions.router]
+                            dashboard.router, decisions.router, approvals.router, knowledge.router,
+                            knowledge.citations, favicon.router]
 
 
 def install(app: FastAPI) -> None:

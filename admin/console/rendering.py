@@ -40,6 +40,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Queue", "/console/queue", Permission.ESCALATIONS_CLAIM),
     NavItem("Customers", "/console/customers", Permission.CUSTOMERS_VIEW),
     NavItem("Decisions", "/console/decisions", Permission.APPLICATIONS_DECIDE),
+    NavItem("Approvals", "/console/approvals", Permission.SETTLEMENTS_APPROVE),
     NavItem("Knowledge", "/console/knowledge", Permission.KNOWLEDGE_MANAGE),
     NavItem("Dashboard", "/console/dashboard", Permission.DASHBOARD_VIEW),
     NavItem("Staff", "/console/staff", Permission.STAFF_MANAGE),

@@ -24,6 +24,7 @@ ALLOWED_CONTROLS: Final = frozenset("\t\n\r")
 _SID = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _WA_ID = re.compile(r"^[0-9]{7,15}$")
+_COUNT = re.compile(r"[0-9]{1,3}")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 
 ChannelName = Literal["whatsapp", "sms"]
 
@@ -101,7 +102,7 @@ def check_body(body: str) -> str:
 
 def _media(form: Mapping[str, str]) -> tuple[Media, ...]:
     raw = form.get("NumMedia", "0").strip() or "0"
-    if not raw.isdigit() or int(raw) > MAX_MEDIA:
+    if not _COUNT.fullmatch(raw) or int(raw) > MAX_MEDIA:
         raise MalformedMessage(
             f"NumMedia {raw!r} is not a number of attachments from 0 to {MAX_MEDIA}.")
     media = []

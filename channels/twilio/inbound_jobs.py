@@ -53,6 +53,7 @@ from core.conversations.outbox import enqueue_reply
 from core.conversations.store import get_conversation, open_conversation, record_inbound
 from core.customers.contacts import find_customer_by_contact
 from core.customers.models import ContactChannel
+from core.telemetry import context as log_context
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ async def handle_message(context: procrastinate.JobContext, message: dict[str, A
 async def handle(w: Wiring, message: InboundMessage, verdict: Verdict, *,
                  final_attempt: bool = False) -> str:
     """Handle `message`: "duplicate", what the channel did without the agent, or "answered"."""
+    log_context.bind(channel=message.channel)
     outcome = await _triage(w, message, verdict)
     if outcome is not None:
         return outcome

@@ -26,6 +26,7 @@ from core.conversations.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from core.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -168,10 +169,12 @@ async def fail(
     now: dt.datetime,
 ) -> None:
     """Fail the row for good where staff see it: its `last_error`, the transcript message's
-    `meta["delivery"]` and the audit trail. Twilio's 21610 (the recipient replied STOP to the
-    carrier) also records the number's opt-out."""
+    `meta["delivery"]` and the audit trail; and count it (`lendline_outbox_delivery_failures`).
+    Twilio's 21610 (the recipient replied STOP to the carrier) also records the number's
+    opt-out."""
     before = row.status.value
     row.status = OutboxStatus.FAILED
+    metrics.count_delivery_failure(row.channel.value)
     row.last_error = reason
     row.error_code = code
     message = await session.get(ConversationMessage, row.message_id)

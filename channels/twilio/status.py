@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 from fastapi import APIRouter, Request, Response
 
@@ -23,8 +24,13 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["channels"])
 
 
+# ASCII digits (str.isdigit() also takes "²", which int() refuses), few enough to fit the
+# database's integer columns: Twilio's error codes, our outbox ids and part indexes.
+_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
 def _number(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
+    return int(value) if value is not None and _NUMBER.fullmatch(value) else None
 
 
 @router.post("/channels/twilio/status", include_in_schema=False)

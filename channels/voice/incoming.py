@@ -124,7 +124,7 @@ def _handoff_data(form: dict[str, str]) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     return data if isinstance(data, dict) else {"detail": raw[:500]}
 

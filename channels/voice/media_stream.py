@@ -165,7 +165,8 @@ class Call:
                 return False
             elif event != "connected":
                 raise ValueError(f"unknown event {event!r}")
-        except (ValueError, TypeError, KeyError, AttributeError, binascii.Error) as error:
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError,
+                binascii.Error) as error:
             self._ignored(f"{error} ({text:.80})")
         return True
 

@@ -71,6 +71,8 @@ def parse(raw: str) -> Message:
         frame = json.loads(raw)
     except ValueError:
         raise BadFrame("the frame is not JSON") from None
+    except RecursionError:
+        raise BadFrame("the frame is nested too deeply") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise BadFrame("the frame is not a JSON object with a 'type'")
     kind = frame["type"]

@@ -19,6 +19,7 @@ from collections.abc import Collection
 
 from fastapi import WebSocket, WebSocketDisconnect
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agent.conversation import Agent, Inbound
@@ -47,8 +48,12 @@ def session_topic(session_id: str) -> str:
 
 
 async def nudge_session(redis: Redis, session_id: str) -> None:
-    """Tell the chat's socket, on whichever replica, to deliver what is waiting for it."""
-    await redis.publish(session_topic(session_id), b"1")
+    """Tell the chat's socket, on whichever replica, to deliver what is waiting for it (when
+    Redis is down the replies wait for the chat's next turn or reconnect)."""
+    try:
+        await redis.publish(session_topic(session_id), b"1")
+    except RedisError as error:
+        log.warning("Could not nudge a web chat (%s); its replies wait in the outbox", error)
 
 
 class ChatSocket:
@@ -146,7 +151,7 @@ class ChatSocket:
             await self.send(protocol.error("no_session", "Say hello before sending messages.",
                                            ref=frame.id))
             return
-        if await self.limiter.hit(limit_key(self.session_id)) is not Verdict.ANSWER:
+        if await self.limiter.hit_or_answer(limit_key(self.session_id)) is not Verdict.ANSWER:
             await self.send(protocol.error("rate_limited", TOO_FAST, ref=frame.id))
             return
         await self.send(protocol.typing(on=True))

@@ -75,6 +75,8 @@ def parse(raw: str) -> Hello | Message:
         data = json.loads(raw)
     except ValueError:
         raise FrameError("invalid_json", "That frame is not valid JSON.") from None
+    except RecursionError:
+        raise FrameError("invalid_frame", "That frame is nested too deeply.") from None
     if not isinstance(data, dict):
         raise FrameError("invalid_frame", "A frame must be a JSON object with a 'type'.")
     ref = data.get("id") if isinstance(data.get("id"), str) else None

@@ -129,7 +129,7 @@ async def _inbound(request: Request) -> tuple[str, Inbound]:
         raise UploadRefused(422, "message_too_long", f"A message can be at most "
                             f"{protocol.MAX_TEXT:,} characters.")
     attachment = await _attachment(form.get("file"))
-    if await _limiter(request.app).hit(limit_key(session_id)) is not Verdict.ANSWER:
+    if await _limiter(request.app).hit_or_answer(limit_key(session_id)) is not Verdict.ANSWER:
         raise UploadRefused(429, "rate_limited", TOO_FAST)
     return client_id, Inbound(channel="web", address=session_id, text=text,
                               provider_message_id=provider_id(session_id, client_id),

@@ -1,7 +1,8 @@
 """Supporting documents and personal references on an application.
 
-Documents are kept in the database (at most `MAX_DOCUMENT_BYTES`), and must be a PDF,
-JPEG or PNG whose first bytes match the declared type, so a renamed executable or an
+Documents are kept in the database (at most `MAX_DOCUMENT_BYTES`), encrypted with the field
+cipher (ID scans and bank statements carry identity and account numbers), and must be a
+PDF, JPEG or PNG whose first bytes match the declared type, so a renamed executable or an
 empty upload is refused with a clear message. Each starts PENDING until staff review it.
 """
 
@@ -28,8 +29,9 @@ from core.applications.models import (
 )
 from core.applications.repository import ENTITY, check_time, load_application
 from core.audit import trail
+from core.crypto import FieldCipher
 from core.customers.validation import normalise_phone
-from core.errors import InvalidTransition, NotFoundError, ValidationError
+from core.errors import ConflictError, InvalidTransition, NotFoundError, ValidationError
 
 CONTENT_SIGNATURES: Final = {
     "application/pdf": (b"%PDF-",),
@@ -73,9 +75,10 @@ def _check_content(content_type: str, content: bytes) -> str:
 
 async def attach_document(
     session: AsyncSession, *, application_id: int, document_type: ApplicationDocumentType | str,
-    filename: str, content_type: str, content: bytes, actor: str,
+    filename: str, content_type: str, content: bytes, actor: str, cipher: FieldCipher,
 ) -> ApplicationDocument:
-    """Attach a PDF, JPEG or PNG to an open application; it waits for review (PENDING).
+    """Attach a PDF, JPEG or PNG to an open application, stored encrypted with `cipher`;
+    it waits for review (PENDING).
 
     Raises ValidationError for an unknown document type, a bad file name, another content
     type, content that does not match it, an empty file or one over 10 MB;
@@ -92,7 +95,8 @@ async def attach_document(
     _open(application, "it takes no more documents")
     document = ApplicationDocument(
         application_id=application.id, document_type=kind, filename=name, content_type=mime,
-        size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+        size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest(),
+        content=cipher.encrypt_bytes(content),
         uploaded_by=actor, review_status=ReviewStatus.PENDING,
     )
     session.add(document)
@@ -182,6 +186,20 @@ async def load_document(
     if document is None:
         raise NotFoundError(f"Application {application_id} has no document {document_id}.")
     return document
+
+
+def document_content(document: ApplicationDocument, *, cipher: FieldCipher) -> bytes:
+    """The file's bytes, decrypted (load the document `with_content` first).
+
+    Raises ConflictError when the file was removed under the retention policy.
+    """
+    if document.content is None:
+        removed = document.content_removed_at
+        when = f" on {removed:%d %B %Y}" if removed is not None else ""
+        raise ConflictError(f"Document {document.id} ({document.filename}) was removed under "
+                            f"the retention policy{when}; its details are kept, the file is "
+                            "not.")
+    return cipher.decrypt_bytes(document.content)
 
 
 async def list_documents(

@@ -5,7 +5,11 @@
     APPROVED | COUNTER_OFFERED → ACCEPTED → CONTRACT_SIGNED → DISBURSED
     any open status → WITHDRAWN | EXPIRED
 
-DECLINED, DISBURSED, WITHDRAWN and EXPIRED are final: nothing leaves them.
+DECLINED, DISBURSED, WITHDRAWN and EXPIRED are final: nothing leaves them on the normal
+paths (`check_transition`). The one exception is `OVERRIDE_TRANSITIONS`: an automatic
+decline overridden to APPROVED or COUNTER_OFFERED once a second staff member approves the
+override (`core.applications.overrides.approve_override`, the only caller of
+`check_override_transition`).
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from typing import Final
 
 from core.errors import InvalidTransition
 
-__all__ = ["DECISIONS", "FINAL", "OPEN", "TIMESTAMP_FIELD", "TRANSITIONS", "Status",
-           "can_transition", "check_transition", "describe"]
+__all__ = ["DECISIONS", "FINAL", "OPEN", "OVERRIDE_TRANSITIONS", "TIMESTAMP_FIELD",
+           "TRANSITIONS", "Status", "can_transition", "check_override_transition",
+           "check_transition", "describe"]
 
 
 class Status(StrEnum):
@@ -56,6 +61,12 @@ TRANSITIONS: Final[Mapping[Status, frozenset[Status]]] = {
     for status in Status
 }
 """Every status and the statuses it may move to."""
+
+OVERRIDE_TRANSITIONS: Final[Mapping[Status, frozenset[Status]]] = {
+    Status.DECLINED: frozenset({Status.APPROVED, Status.COUNTER_OFFERED}),
+}
+"""Moves made only by an approved maker-checker override of the engine's decline; never
+allowed by `check_transition`."""
 
 TIMESTAMP_FIELD: Final[Mapping[Status, str]] = {
     Status.SUBMITTED: "submitted_at",
@@ -115,4 +126,13 @@ def check_transition(reference: str, current: Status, target: Status) -> None:
         raise InvalidTransition(
             f"Application {reference} {describe(current)}; "
             f"it cannot be {_VERBS[target]}."
+        )
+
+
+def check_override_transition(reference: str, current: Status, target: Status) -> None:
+    """Raise InvalidTransition unless `OVERRIDE_TRANSITIONS` allows the move."""
+    if target not in OVERRIDE_TRANSITIONS.get(current, frozenset()):
+        raise InvalidTransition(
+            f"Application {reference} {describe(current)}; an override can only turn a "
+            "decline into an approval or a counter-offer."
         )

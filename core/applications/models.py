@@ -129,6 +129,8 @@ class ApplicationDocument(IdMixin, CreatedAtMixin, Base):
         CheckConstraint(
             f"size_bytes > 0 AND size_bytes <= {MAX_DOCUMENT_BYTES}", name="size_within_limit"
         ),
+        CheckConstraint("(content IS NULL) = (content_removed_at IS NOT NULL)",
+                        name="content_or_removed"),
     )
 
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
@@ -139,7 +141,10 @@ class ApplicationDocument(IdMixin, CreatedAtMixin, Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # The file encrypted with the field cipher (`core.applications.documents`); None once
+    # removed under the retention policy (`core.privacy.retention`).
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    content_removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     uploaded_by: Mapped[str] = mapped_column(String(200))
     review_status: Mapped[ReviewStatus] = mapped_column(
         str_enum(ReviewStatus, "document_review_status")

@@ -11,7 +11,12 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.applications.lifecycle import TIMESTAMP_FIELD, Status, check_transition
+from core.applications.lifecycle import (
+    TIMESTAMP_FIELD,
+    Status,
+    check_override_transition,
+    check_transition,
+)
 from core.applications.models import Application
 from core.audit import trail
 from core.errors import NotFoundError, ValidationError
@@ -95,14 +100,18 @@ async def move(
     now: dt.datetime,
     changes: Mapping[str, Any] | None = None,
     channel: str | None = None,
+    override: bool = False,
 ) -> Application:
     """Move `application` to `target`, apply `changes`, stamp the time and audit it.
 
     Raises InvalidTransition (and writes nothing) when the lifecycle forbids the move.
-    The audit event holds the status and every changed field before and after.
+    The audit event holds the status and every changed field before and after. `override`
+    checks the move against `OVERRIDE_TRANSITIONS` instead of `TRANSITIONS`; only an
+    approved decline override (`overrides.approve_override`) passes it.
     """
     check_time(now)
-    check_transition(application.reference, application.status, target)
+    check = check_override_transition if override else check_transition
+    check(application.reference, application.status, target)
     fields = dict(changes or {})
     fields[TIMESTAMP_FIELD[target]] = now
     before = {"status": application.status, **{k: getattr(application, k) for k in fields}}

@@ -2,7 +2,8 @@
 
 Who and what are the caller's arguments; when is the database clock; from where is the
 request's `Origin`, which the web layer sets for the duration of a request (`use_origin`) so
-services need not pass it along.
+services need not pass it along. Identity and account numbers under a sensitive key are
+stored masked (`core.privacy.masking.mask_sensitive`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.models import AuditEvent
+from core.privacy.masking import mask_sensitive
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def _stored(values: Mapping[str, Any] | None) -> Any:
+    return None if values is None else mask_sensitive(json_safe(values))
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -77,14 +83,15 @@ async def record(
     after: Mapping[str, Any] | None = None,
     channel: str | None = None,
 ) -> AuditEvent:
-    """Append one audit event in the caller's transaction. Values are stored JSON-safe."""
+    """Append one audit event in the caller's transaction. Values are stored JSON-safe,
+    sensitive ones masked."""
     event = AuditEvent(
         actor=actor,
         action=action,
         entity_type=entity_type,
         entity_id=str(entity_id),
-        before=json_safe(before) if before is not None else None,
-        after=json_safe(after) if after is not None else None,
+        before=_stored(before),
+        after=_stored(after),
         channel=channel,
         **_where(),
     )
@@ -110,8 +117,8 @@ async def record_many(
             "action": event["action"],
             "entity_type": event["entity_type"],
             "entity_id": str(event["entity_id"]),
-            "before": json_safe(event["before"]) if event.get("before") is not None else None,
-            "after": json_safe(event["after"]) if event.get("after") is not None else None,
+            "before": _stored(event.get("before")),
+            "after": _stored(event.get("after")),
             "channel": event.get("channel"),
             **where,
         }

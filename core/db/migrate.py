@@ -1,7 +1,12 @@
-"""Apply the schema: `upgrade(url)` runs every Alembic migration up to head."""
+"""Apply the schema: `upgrade(url)` runs every Alembic migration up to head.
+
+Migrations that change stored values under encryption (0012) read the field cipher's keys
+from `config.attributes["field_keys"]`: the current secret first, then earlier ones.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
@@ -17,5 +22,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, field_keys: Sequence[str] = ()) -> None:
+    config = alembic_config(url)
+    config.attributes["field_keys"] = list(field_keys)
+    command.upgrade(config, revision)

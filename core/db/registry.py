@@ -1,6 +1,7 @@
 """Imports every area's mapped records so `metadata` describes the whole schema."""
 
 from core.applications import models as _applications  # noqa: F401
+from core.applications import override_models as _decline_overrides  # noqa: F401
 from core.audit import models as _audit  # noqa: F401
 from core.collections import models as _collections  # noqa: F401
 from core.collections import settlement_models as _settlements  # noqa: F401

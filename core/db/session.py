@@ -21,9 +21,15 @@ def async_url(url: str) -> str:
     raise ValueError(f"Not a PostgreSQL URL: {url}")
 
 
+CONNECT_TIMEOUT = 5  # seconds: an unreachable server fails the request instead of hanging it
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """The engine; a pooled connection the server has dropped (a restart) is replaced at
+    checkout (`pool_pre_ping`), and a server that does not answer fails within seconds."""
     return create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=pool_size, echo=echo, pool_pre_ping=True
+        async_url(url), pool_size=pool_size, max_overflow=pool_size, echo=echo, pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT},
     )
 
 

@@ -3,12 +3,16 @@
 The CSV is read (`core.scoring.statements`), analysed (`core.scoring.cashflow`) and
 stored as a `StatementAnalysis` on the application; the engine reads the latest one as the
 `statement_*` facts. An LLM labeller, when configured, is asked only about the rows the
-deterministic rules could not place; without one those rows are simply left out.
+deterministic rules could not place; without one those rows are simply left out. Long
+numbers in descriptions (account and card numbers) are cut to their last four digits
+before the rows are analysed, so a labeller never sees them (stored results keep only
+letter-only group names anyway).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +22,7 @@ from core.applications.lifecycle import FINAL, describe
 from core.applications.repository import ENTITY, load_application
 from core.audit import trail
 from core.errors import InvalidTransition
+from core.privacy.masking import mask_account_numbers
 from core.scoring.cashflow import Cashflow, Recurring, TransactionLabeler, analyse
 from core.scoring.models import StatementAnalysis
 from core.scoring.statements import parse_statement
@@ -52,7 +57,8 @@ async def analyse_bank_statement(
         raise InvalidTransition(f"Application {application.reference} "
                                 f"{describe(application.status)}; its statement is no longer "
                                 "needed.")
-    transactions = parse_statement(csv_text)
+    transactions = [replace(t, description=mask_account_numbers(t.description))
+                    for t in parse_statement(csv_text)]
     first = analyse(transactions)
     result = first
     if labeler is not None and first.unclear:

@@ -2,7 +2,8 @@
 
 `/v1/chat/completions` answers a request that offers tools with a call to the first tool,
 whose arguments `understand(text)` decides; any other request gets `answer(messages)` as
-content, streamed as server-sent events when the client asks for a stream. Every request
+content, streamed as server-sent events when the client asks for a stream. Both report
+token `usage` as OpenAI does (a stream only when asked, with `stream_options`). Every request
 body is kept in `requests` so tests can check the wire format.
 """
 
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 Understand = Callable[[str], dict[str, Any]]
 Answer = Callable[[list[dict[str, Any]]], str]
+USAGE = {"prompt_tokens": 200, "completion_tokens": 30, "total_tokens": 230}  # of an answer
 
 
 class FakeOpenAI:
@@ -55,9 +57,12 @@ class FakeOpenAI:
                 "model": body["model"],
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": text}}],
+                "usage": USAGE,
             })
-        return StreamingResponse(self._stream(text, body["model"], created),
-                                 media_type="text/event-stream")
+        chunks = self._stream(text, body["model"], created)
+        if (body.get("stream_options") or {}).get("include_usage"):
+            chunks = self._with_usage(chunks, body["model"], created)
+        return StreamingResponse(chunks, media_type="text/event-stream")
 
     @staticmethod
     def _stream(text: str, model: str, created: int) -> Iterator[str]:
@@ -71,6 +76,16 @@ class FakeOpenAI:
                 "model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
         yield f"data: {json.dumps(done)}\n\n"
         yield "data: [DONE]\n\n"
+
+    @staticmethod
+    def _with_usage(chunks: Iterator[str], model: str, created: int) -> Iterator[str]:
+        """`chunks` with the usage chunk OpenAI sends last when asked for it."""
+        for chunk in chunks:
+            if chunk == "data: [DONE]\n\n":
+                usage = {"id": "chatcmpl-3", "object": "chat.completion.chunk",
+                         "created": created, "model": model, "choices": [], "usage": USAGE}
+                yield f"data: {json.dumps(usage)}\n\n"
+            yield chunk
 
 
 class Running:

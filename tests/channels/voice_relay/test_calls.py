@@ -68,8 +68,10 @@ async def test_a_call_checks_a_balance_with_keyed_id_digits_and_hears_it_in_word
     transcript = await messages(relay_app, conversation["id"])
     heard = [(m["body"], m["provider_message_id"], m["meta"]) for m in transcript
              if m["direction"] == "inbound"]
+    # The keyed ID digits are masked in the transcript once the turn is done
+    # (docs/data-protection.md).
     assert heard == [(said_, f"{call.sid}-{n}", {"call_sid": call.sid}) for n, said_ in
-                     enumerate(["what is my balance", "17 June 1972", "7974"], start=1)]
+                     enumerate(["what is my balance", "17 June 1972", "••••"], start=1)]
     spoken = [m["body"] for m in transcript if m["direction"] == "outbound"]
     assert spoken[-2] == "Thank you, you're verified." and " ".join(spoken[-2:]) == said
     assert await pending_rows(relay_app, conversation["id"]) == 0
@@ -92,7 +94,8 @@ async def test_star_starts_an_entry_again_and_a_pause_ends_it(relay_app: LiveApp
     assert said.startswith("Thank you, you're verified.") and "next payment" in said
     await call.hang_up()
     transcript = await messages(relay_app, (await closed(relay_app, caller))["id"])
-    assert [m["body"] for m in transcript if m["direction"] == "inbound"][-1] == "0636"
+    # Verified, so the entry was 0636, not 990636; the transcript keeps it masked.
+    assert [m["body"] for m in transcript if m["direction"] == "inbound"][-1] == "••••"
 
 
 async def noted(app: LiveApp, conversation_id: int, body_start: str) -> dict[str, Any]:

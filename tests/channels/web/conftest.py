@@ -29,7 +29,7 @@ Frame = dict[str, Any]
 WAIT = 30
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_app(settings: Settings, postgres: EmbeddedPostgres,
             embedded_redis: EmbeddedRedis) -> Iterator[LiveApp]:
     """The app without an LLM: the offline understander drives every conversation."""

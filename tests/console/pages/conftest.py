@@ -23,7 +23,7 @@ AGENT = "agent@lendline.example"
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def pages_app(settings: Settings, postgres: EmbeddedPostgres,
               embedded_redis: EmbeddedRedis) -> Iterator[LiveApp]:
     with live_app(settings, postgres, embedded_redis, database="console_pages") as app:

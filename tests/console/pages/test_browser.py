@@ -1,6 +1,6 @@
-"""In real Chromium: a supervisor opens the customer list, a customer, the dashboard and the
-decisions queue; each renders under the console's CSP without a script or CSP error.
-Screenshots go to test-artifacts/console/pages/."""
+"""In real Chromium: a supervisor opens the customer list, a customer, the dashboard, the
+decisions queue and the approvals queue; each renders under the console's CSP without a
+script or CSP error. Screenshots go to test-artifacts/console/pages/."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from playwright.sync_api import expect, sync_playwright
 from lendline import demo
 from tests.channels.conftest import LiveApp, query
 from tests.console.pages.conftest import SUPERVISOR
+from tests.console.pages.test_approvals import pending_override, proposed_offer
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "console" / "pages"
 
@@ -53,5 +54,11 @@ def test_the_pages_render_in_a_browser(pages_app: LiveApp) -> None:
         page.goto(f"{pages_app.url}/console/decisions")
         expect(page.locator("h1")).to_contain_text("Decisions")
         page.screenshot(path=ARTIFACTS / "decisions.png", full_page=True)
+        offer_id, _ = proposed_offer(pages_app, "0.2")
+        proposal_id = pending_override(pages_app)
+        page.goto(f"{pages_app.url}/console/approvals")
+        expect(page.locator(f"#settlement-{offer_id}")).to_contain_text("Colette Collector")
+        expect(page.locator(f"#override-{proposal_id}")).to_contain_text("Ulric Underwriter")
+        page.screenshot(path=ARTIFACTS / "approvals.png", full_page=True)
         browser.close()
     assert problems == [], problems

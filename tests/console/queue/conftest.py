@@ -21,7 +21,7 @@ from tests.console.queue.world import PASSWORD
 from tests.console.security.conftest import csrf_in, sign_in
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_app(settings: Settings, postgres: EmbeddedPostgres,
                 embedded_redis: EmbeddedRedis) -> Iterator[LiveApp]:
     """The app without an LLM: offline understanding and template suggestions."""

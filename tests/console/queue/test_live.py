@@ -165,7 +165,8 @@ def escalate_referred(app: LiveApp) -> tuple[int, dict[str, str]]:
             application = await load_by_reference(session, facts["reference"])
             await attach_document(session, application_id=application.id,
                                   document_type="id", filename="id.pdf",
-                                  content_type="application/pdf", content=PDF, actor="test")
+                                  content_type="application/pdf", content=PDF, actor="test",
+                                  cipher=app.app.state.field_cipher)
             conversation = await open_conversation(
                 session, channel=Channel.WHATSAPP, address="+18685550299", now=now,
                 customer_id=int(facts["customer"]))

@@ -31,6 +31,9 @@ from core.staff.models import Role, StaffUser
 
 PUBLIC_ROUTES = {
     ("GET", "/healthz"): "the load balancer's health check; answers only 'ok'",
+    ("GET", "/readyz"): "the load balancer's readiness check; says which dependency is down",
+    ("GET", "/metrics"): "Prometheus' scrape; its own bearer token (LENDLINE_METRICS_TOKEN)",
+    ("GET", "/favicon.ico"): "the browser tab's icon (an SVG); no data",
     ("GET", "/pay/{reference}"): "the borrower's pay page; the unguessable reference is the key",
     ("POST", "/pay/{reference}"): "paying on the sandbox pay page; same key",
     ("POST", "/api/v1/payments/webhooks/stripe"): "Stripe's webhook; checked by its signature",
@@ -162,7 +165,8 @@ def refused_for_permission(endpoint: Endpoint, answer: httpx.Response, role: Rol
     if answer.status_code != 403:
         return False
     if endpoint.page:
-        return html.escape(reason) in answer.text
+        # Jinja escapes ' as &#39;, html.escape as &#x27;: compare the text people read.
+        return reason in html.unescape(answer.text)
     return answer.json() == {"error": "permission_denied", "detail": reason}
 
 

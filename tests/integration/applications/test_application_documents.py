@@ -24,19 +24,21 @@ from core.applications.models import (
     ReviewStatus,
 )
 from core.applications.service import submit_application, withdraw_application
+from core.crypto import FieldCipher
 from core.errors import DomainError, InvalidTransition, NotFoundError, ValidationError
 from tests.integration.applications.conftest import ACTOR, NOW
 from tests.integration.applications.helpers import snapshot
 
 PDF = b"%PDF-1.4\n" + b"x" * 100
 PNG = b"\x89PNG\r\n\x1a\n" + b"x" * 10
+CIPHER = FieldCipher("documents-test-secret-key")
 
 
 def attach(session: AsyncSession, application: Application, **kwargs: Any) -> Awaitable[Any]:
     values: dict[str, Any] = {"document_type": "payslip", "filename": "march.pdf",
                               "content_type": "application/pdf", "content": PDF}
     return attach_document(session, application_id=application.id, actor="customer",
-                           **{**values, **kwargs})
+                           cipher=CIPHER, **{**values, **kwargs})
 
 
 async def expect(
@@ -85,7 +87,7 @@ async def test_bad_documents_are_refused(session: AsyncSession, draft: Applicati
     await expect(session, ValidationError, "file name", attach(session, draft, filename="a/"))
     await expect(session, NotFoundError, "no application", attach_document(
         session, application_id=0, document_type="payslip", filename="a.pdf",
-        content_type="application/pdf", content=PDF, actor="c"))
+        content_type="application/pdf", content=PDF, actor="c", cipher=CIPHER))
 
 
 async def test_exactly_ten_megabytes_is_accepted(

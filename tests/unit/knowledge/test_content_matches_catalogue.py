@@ -16,6 +16,7 @@ from collections import Counter
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -256,11 +257,12 @@ def test_stores_document_matches_catalogue() -> None:
     assert [p for entry in MERCHANTS for p in merchant_problems(doc, entry)] == []
 
 
-def _doctored() -> list[ProductSpec]:
+def _doctored() -> list[Any]:
     personal = next(spec for spec in PRODUCTS if spec.code == "PERSONAL")
     tiers = tuple(dataclasses.replace(t, annual_rate=Decimal("0.125")) if t.band == "A" else t
                   for t in personal.tiers)
-    return [dataclasses.replace(personal, **change) for change in (
+    return [pytest.param(dataclasses.replace(personal, **change), id=f"{n}-{next(iter(change))}")
+            for n, change in enumerate((
         {"max_amount": Money.of(160_000, "TTD")}, {"min_term": 6}, {"tiers": tiers},
         {"late_fee": Money.of(110, "TTD")}, {"late_fee_grace_days": 4},
         {"origination_fee_percent": Decimal("0.025")},
@@ -270,10 +272,10 @@ def _doctored() -> list[ProductSpec]:
         {"frequency": Frequency.FORTNIGHTLY},
         {"tiers": (*personal.tiers[:4], TierSpec(band="E", annual_rate=Decimal("0.24"),
                                                   max_amount=Money.of(20_000, "TTD")))},
-    )]
+    ))]
 
 
-@pytest.mark.parametrize("spec", _doctored(), ids=lambda spec: str(id(spec)))
+@pytest.mark.parametrize("spec", _doctored())
 def test_checks_notice_a_changed_catalogue(spec: ProductSpec) -> None:
     doc = product_document(spec)
     noticed = product_problems(doc, spec) + [

@@ -1,0 +1,1 @@
+"""Data protection: masking, retention, key rotation and the export of a customer's data."""
