@@ -7,25 +7,19 @@ audited with `cli:<operating system user>` as the actor. See docs/data-protectio
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import getpass
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from core.errors import DomainError
 from core.privacy.export import export_archive, export_customer
 from core.privacy.retention import apply_retention
 from core.privacy.rotation import rotate_keys
+from lendline.cli_session import in_transaction
 from lendline.jobs_retention import policy_from, summary
 from lendline.settings import Settings
-
-T = TypeVar("T")
 
 
 def add_commands(commands: Any) -> None:
@@ -51,28 +45,6 @@ def add_commands(commands: Any) -> None:
 
 def actor() -> str:
     return f"cli:{getpass.getuser()}"
-
-
-def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *,
-                   commit: bool = True) -> T:
-    """Run `work` in one transaction on the configured database; a domain error exits with
-    its message and changes nothing."""
-    from lendline.services import start_services
-
-    async def run() -> T:
-        services = await start_services(settings)
-        try:
-            async with services.session_factory() as session:
-                result = await work(session)
-                await (session.commit() if commit else session.rollback())
-                return result
-        finally:
-            await services.close()
-
-    try:
-        return asyncio.run(run())
-    except DomainError as error:
-        raise SystemExit(error.message) from None
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> None:

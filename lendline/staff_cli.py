@@ -8,7 +8,6 @@ the first admin of a new installation appears (later staff are added in the cons
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import getpass
 import sys
@@ -17,10 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import DomainError, NotFoundError, ValidationError
+from core.errors import NotFoundError, ValidationError
 from core.staff.models import Role, StaffUser
 from core.staff.service import create_staff
 from core.staff.sessions import issue_api_token
+from lendline.cli_session import in_transaction
 from lendline.settings import Settings
 
 
@@ -69,33 +69,15 @@ def read_password(from_stdin: bool) -> str:
     return first
 
 
-def _in_transaction(settings: Settings, work: Any) -> Any:
-    from core.db.session import unit_of_work
-    from lendline.services import start_services
-
-    async def run() -> Any:
-        services = await start_services(settings)
-        try:
-            async with unit_of_work(services.session_factory) as session:
-                return await work(session)
-        finally:
-            await services.close()
-
-    try:
-        return asyncio.run(run())
-    except DomainError as error:
-        raise SystemExit(error.message) from None
-
-
 def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
     password = read_password(args.password_stdin)
-    user = _in_transaction(settings, lambda session: create_admin(
+    user = in_transaction(settings, lambda session: create_admin(
         session, email=args.email, name=args.name, password=password))
     print(f"Created admin {user.email}. Sign in at {settings.base_url}/console.")
 
 
 def _api_token(settings: Settings, args: argparse.Namespace) -> None:
-    token = _in_transaction(settings, lambda session: new_api_token(
+    token = in_transaction(settings, lambda session: new_api_token(
         session, email=args.email, label=args.label, days=args.days,
         now=dt.datetime.now(dt.UTC)))
     print(token)
